@@ -1,0 +1,55 @@
+# The course's commands. `make test` and `make course` set everything up themselves on a
+# fresh machine: a virtual environment in .venv from the pinned lock, plus ffmpeg.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PATH := $(abspath $(VENV))/bin:$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: help setup system-deps test course lab sync dataset lock clean
+
+help:
+	@echo "make test     install everything (.venv, ffmpeg) and run the whole test suite"
+	@echo "make course   execute every notebook into build/ (HTML + index), print a timing table"
+	@echo "              (FAST=1 for fast mode)"
+	@echo "make lab      JupyterLab on notebooks/"
+	@echo "make sync     rewrite every notebook's setup cell and the README's syllabus table"
+	@echo "make dataset  regenerate data/bundled (needs fluidsynth; see data/README.md)"
+	@echo "make lock     re-pin requirements/lock.txt from pyproject's ranges"
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -r requirements/lock.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+setup: $(STAMP) system-deps
+
+system-deps:
+	@bash tools/system_deps.sh
+
+test: setup
+	COURSE_FAST=1 $(PY) -m pytest
+
+course: setup
+	COURSE_FAST=$(if $(FAST),1,0) $(PY) tools/run_course.py --out build
+
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
+
+sync: $(STAMP)
+	$(PY) tools/sync_notebooks.py
+
+dataset:
+	$(PYTHON) tools/generate_dataset.py --out data/bundled --seed 2026
+
+lock:
+	rm -rf /tmp/course-lock && $(PYTHON) -m venv /tmp/course-lock
+	/tmp/course-lock/bin/pip install --quiet torch==2.11.0 torchaudio==2.11.0 -e ".[tests,lab,grading,slides]"
+	{ echo "# Exact versions that \`make\` and CI install (Python 3.11, Linux x86_64)."; \
+	  echo "# Regenerate with \`make lock\` after changing the ranges in pyproject.toml."; \
+	  /tmp/course-lock/bin/pip freeze --exclude-editable; } > requirements/lock.txt
+
+clean:
+	rm -rf build .venv

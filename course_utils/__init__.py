@@ -1,0 +1,16 @@
+"""course_utils: the helper package of the music source separation course.
+
+One module per concern, mirroring the notebooks:
+
+- :mod:`course_utils.repro` - seeding, device, fast mode (every notebook's setup cell)
+- :mod:`course_utils.audio` - load/save, resample, mono, normalisation (00)
+- :mod:`course_utils.data` - the bundled set and the MUSDB18 sample, one API (00)
+- :mod:`course_utils.listening` - labelled players that never clip (00)
+- :mod:`course_utils.plotting` - waveforms, spectrograms, masks, dominant source (00, 02)
+- :mod:`course_utils.spectral` - one STFT convention for NumPy, librosa and torch (01)
+
+Modules are imported on demand (``from course_utils import audio``) so that importing the
+package stays fast.
+"""
+
+__version__ = "0.1.0"

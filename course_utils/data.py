@@ -1,0 +1,256 @@
+"""Datasets: the bundled multitrack set (offline, default) and the MUSDB18 7-second sample.
+
+Both come through one function, :func:`load_dataset`, as a list of :class:`Track`; code
+downstream does not care which one it got. Taught in ``00_introduction``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import audio
+
+__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "load_dataset", "bundled_root",
+           "verify_bundled", "mixture_from_stems"]
+
+STEMS = ("vocals", "drums", "bass", "other")
+"""The four sources of every track, in the order used for arrays of sources."""
+DATASETS = ("bundled", "musdb-sample")
+SPLITS = ("train", "valid", "test")
+MUSDB_CACHE_ENV = "COURSE_MUSDB_DIR"
+RESTORE_HINT = ("Restore the bundled data with `git checkout -- data/` in the course repository "
+                "(or clone it again).")
+
+
+class DataError(RuntimeError):
+    """A dataset that cannot be loaded, with what failed and what to do about it."""
+
+
+@dataclass
+class Track:
+    """One song: its mixture and its stems, all with the same shape.
+
+    Attributes
+    ----------
+    name : str
+    sr : int
+    mixture : np.ndarray, float32, shape ``(n_samples,)`` or ``(n_channels, n_samples)``
+    stems : dict[str, np.ndarray]
+        One entry per name in :data:`STEMS`, each shaped like ``mixture``.
+    split : str
+    dataset : str
+    """
+
+    name: str
+    sr: int
+    mixture: np.ndarray
+    stems: dict[str, np.ndarray]
+    split: str
+    dataset: str
+    info: dict = field(default_factory=dict)
+
+    @property
+    def sources(self) -> np.ndarray:
+        """The stems stacked in :data:`STEMS` order, shape ``(4, *mixture.shape)``."""
+        return np.stack([self.stems[s] for s in STEMS])
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.mixture.shape[-1] / self.sr
+
+    def __repr__(self) -> str:
+        return (f"Track({self.name!r}, dataset={self.dataset!r}, split={self.split!r}, sr={self.sr}, "
+                f"shape={self.mixture.shape}, {self.duration:.1f} s)")
+
+
+def mixture_from_stems(stems) -> np.ndarray:
+    """Sum the sources: the mixture model ``y(t) = sum_i x_i(t)``.
+
+    Parameters
+    ----------
+    stems : dict of np.ndarray or np.ndarray, shape ``(n_sources, ...)``
+
+    Returns
+    -------
+    np.ndarray, float32, the shape of one source
+    """
+    arrays = list(stems.values()) if isinstance(stems, dict) else list(stems)
+    return np.sum(arrays, axis=0, dtype=np.float64).astype(np.float32)
+
+
+def bundled_root() -> Path:
+    """Folder of the bundled set: ``$COURSE_DATA_DIR`` if set, else ``data/bundled`` in the repository."""
+    env = os.environ.get("COURSE_DATA_DIR")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "data" / "bundled"
+
+
+def _read_manifest(root: Path) -> list[dict]:
+    manifest = root / "manifest.csv"
+    if not manifest.is_file():
+        raise DataError(f"The bundled dataset's manifest {manifest} is missing. {RESTORE_HINT}")
+    with manifest.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verify_bundled(*, root: Path | None = None, split: str | None = None) -> int:
+    """Check the bundled files against the manifest's SHA-256 checksums.
+
+    Parameters
+    ----------
+    root : Path, optional
+        Default :func:`bundled_root`.
+    split : str, optional
+        Check only this split.
+
+    Returns
+    -------
+    int
+        The number of files checked.
+
+    Raises
+    ------
+    DataError
+        Naming every missing or corrupt file, and how to restore them.
+    """
+    root = bundled_root() if root is None else Path(root)
+    rows = [r for r in _read_manifest(root) if split is None or r["split"] == split]
+    missing = [r["file"] for r in rows if not (root / r["file"]).is_file()]
+    corrupt = [r["file"] for r in rows if r["file"] not in missing and _sha256(root / r["file"]) != r["sha256"]]
+    if missing or corrupt:
+        parts = []
+        if missing:
+            parts.append(f"missing: {', '.join(missing)}")
+        if corrupt:
+            parts.append(f"checksum mismatch (corrupt or modified): {', '.join(corrupt)}")
+        raise DataError(f"Bundled dataset in {root} is damaged; {'; '.join(parts)}. {RESTORE_HINT}")
+    return len(rows)
+
+
+def _finish(y: np.ndarray, file_sr: int, *, sr: int | None, mono: bool) -> np.ndarray:
+    if mono and y.ndim == 2:
+        y = audio.to_mono(y)
+    if sr is not None and sr != file_sr:
+        y = audio.resample(y, orig_sr=file_sr, target_sr=sr)
+    return y
+
+
+def _load_bundled(split: str, *, sr: int | None, mono: bool, root: Path | None, verify: bool) -> list[Track]:
+    root = bundled_root() if root is None else Path(root)
+    if verify:
+        verify_bundled(root=root, split=split)
+    rows = [r for r in _read_manifest(root) if r["split"] == split]
+    info = {}
+    songs_csv = root / "songs.csv"
+    if songs_csv.is_file():
+        with songs_csv.open(newline="") as f:
+            info = {r["song"]: r for r in csv.DictReader(f)}
+    tracks = []
+    for song in sorted({r["song"] for r in rows}):
+        files = {r["stem"]: root / r["file"] for r in rows if r["song"] == song}
+        if set(STEMS) - set(files):
+            raise DataError(f"Song {song} lacks stems {sorted(set(STEMS) - set(files))} in the manifest. "
+                            + RESTORE_HINT)
+        signals = {}
+        for stem in ("mixture", *STEMS):
+            y, file_sr = audio.load(files[stem]) if stem in files else (None, None)
+            if y is not None:
+                signals[stem] = _finish(y, file_sr, sr=sr, mono=mono)
+        stems = {s: signals[s] for s in STEMS}
+        mixture = signals.get("mixture")
+        if mixture is None:
+            mixture = mixture_from_stems(stems)
+        tracks.append(Track(song, sr or file_sr, mixture, stems, split, "bundled", info.get(song, {})))
+    return tracks
+
+
+def _musdb_db(split: str, *, root, download: bool, is_wav: bool):
+    try:
+        import musdb
+    except Exception as exc:  # stempeg raises at import time when ffmpeg is missing
+        raise DataError(
+            f"The MUSDB18 loader needs the `musdb` package and the ffmpeg/ffprobe programs ({exc}). "
+            "Install ffmpeg (apt-get install ffmpeg, conda install ffmpeg or brew install ffmpeg). "
+            "The bundled set works without it: load_dataset('bundled', ...)."
+        ) from exc
+    subsets, musdb_split = ("test", None) if split == "test" else ("train", split)
+    if root is None:
+        root = Path(os.environ.get(MUSDB_CACHE_ENV, Path.home() / ".cache" / "course_utils" / "musdb18-sample"))
+    try:
+        return musdb.DB(root=str(root), subsets=subsets, split=musdb_split, download=download and not is_wav,
+                        is_wav=is_wav)
+    except OSError as exc:  # URLError is an OSError: no network, or the server is away
+        raise DataError(
+            f"Could not download the MUSDB18 7-second sample into {root} ({exc}). Are you offline? "
+            "The bundled set is on disk and needs no network: load_dataset('bundled', split=...)."
+        ) from exc
+
+
+def _load_musdb(split: str, *, sr: int | None, mono: bool, root, download: bool, is_wav: bool) -> list[Track]:
+    db = _musdb_db(split, root=root, download=download, is_wav=is_wav)
+    if len(db.tracks) == 0:
+        raise DataError(f"No MUSDB18 tracks for split {split!r} under {db.root}. "
+                        "The bundled set is available: load_dataset('bundled', ...).")
+    tracks = []
+    for t in db.tracks:
+        file_sr = int(t.rate)
+        mixture = _finish(t.audio.T.astype(np.float32), file_sr, sr=sr, mono=mono)
+        stems = {s: _finish(t.targets[s].audio.T.astype(np.float32), file_sr, sr=sr, mono=mono) for s in STEMS}
+        tracks.append(Track(t.name, sr or file_sr, mixture, stems, split, "musdb-sample"))
+    return tracks
+
+
+def load_dataset(name: str = "bundled", *, split: str = "train", sr: int | None = None, mono: bool = True,
+                 root=None, verify: bool = True, download: bool = True, is_wav: bool = False) -> list[Track]:
+    """Load every track of one split of a dataset.
+
+    Parameters
+    ----------
+    name : {"bundled", "musdb-sample"}
+        ``"bundled"``: the course's own set in ``data/`` (22050 Hz mono, offline).
+        ``"musdb-sample"``: the 7-second MUSDB18 excerpts (44100 Hz stereo), downloaded once
+        through the ``musdb`` package and cached (``$COURSE_MUSDB_DIR`` or
+        ``~/.cache/course_utils/musdb18-sample``).
+    split : {"train", "valid", "test"}
+    sr : int, optional
+        Resample to this rate at load time.
+    mono : bool
+        Average channels at load time (the course works in mono by default).
+    root : path, optional
+        Read from this folder instead (for MUSDB18: a folder in its layout).
+    verify : bool
+        Bundled set only: check the files' checksums first.
+    download : bool
+        MUSDB18 only: fetch the sample when it is not cached.
+    is_wav : bool
+        MUSDB18 only: ``root`` holds ``{train,test}/<song>/{mixture,vocals,...}.wav`` folders.
+
+    Returns
+    -------
+    list of Track
+        Sorted by name. ``track.mixture`` has shape ``(n_samples,)`` when ``mono`` else
+        ``(n_channels, n_samples)``; ``track.stems`` maps each of :data:`STEMS` to an array of
+        that shape.
+
+    Raises
+    ------
+    DataError
+        With what failed (a missing or corrupt file, no network) and what to do.
+    """
+    if name not in DATASETS:
+        raise ValueError(f"Unknown dataset {name!r}; choose one of {DATASETS}.")
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}; choose one of {SPLITS}.")
+    if name == "bundled":
+        return _load_bundled(split, sr=sr, mono=mono, root=root, verify=verify)
+    return _load_musdb(split, sr=sr, mono=mono, root=root, download=download, is_wav=is_wav)

@@ -1,0 +1,42 @@
+"""`make course`'s runner: executes notebooks, writes HTML with audio players, an index and a table."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def make_notebook(path: Path, code: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# demo")] + [nbformat.v4.new_code_cell(c) for c in code]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
+    src = tmp_path / "nbs"
+    src.mkdir()
+    make_notebook(src / "01_good.ipynb", [
+        "import numpy as np\nfrom course_utils import listening",
+        "listening.players({'tone': np.sin(np.linspace(0, 2000, 8000)).astype('float32')}, sr=8000)",
+        "big = np.ones(30_000_000)  # 240 MB, so peak memory is measurable\nprint(big.sum())",
+    ])
+    make_notebook(src / "02_bad.ipynb", ["raise ValueError('boom')"])
+    out = tmp_path / "build"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--notebooks", str(src),
+                          "--out", str(out), "--timeout", "120"], capture_output=True, text=True)
+    assert run.returncode == 1, run.stdout + run.stderr  # one notebook failed
+    rows = {r["notebook"]: r for r in json.loads((out / "report.json").read_text())["rows"]}
+    assert rows["01_good.ipynb"]["status"] == "ok"
+    assert rows["02_bad.ipynb"]["status"] == "failed" and "boom" in rows["02_bad.ipynb"]["message"]
+    assert rows["01_good.ipynb"]["peak_mb"] > 240  # the kernel's memory, not the runner's
+    page = (out / "01_good.html").read_text()
+    assert page.count("<audio") == 1 and "data:audio/wav;base64" in page
+    assert "30000000.0" in page
+    index = (out / "index.html").read_text()
+    assert "href='01_good.html'" in index and "href='02_bad.html'" in index
+    assert "01_good.ipynb" in run.stdout and "failed" in run.stdout  # the printed table

@@ -1,0 +1,886 @@
+#!/usr/bin/env python3
+"""Generate the course's bundled multitrack dataset (vocals, drums, bass, other).
+
+What it does
+------------
+Composes short songs from a seed and renders every source separately with a
+General MIDI soundfont, so that the stems share tempo, key and chords like the
+stems of a real recording do. For each song a seeded random generator draws:
+
+* a style (pop, rock, ballad, funk, waltz, shuffle, electronic) that sets the
+  drum groove, the bass rhythm, the comping pattern, swing and the instruments;
+* a tempo (80-160 bpm, range depending on the style), a key (12 tonics, major
+  or natural minor) and a looping diatonic progression of 4 chords;
+* GM programs per stem (drum kit, bass, comping instrument, sung voice);
+* the notes: drum groove with per-bar variations and fills at phrase ends,
+  a bass line on chord roots with fifths/octaves/approach notes, comping
+  voicings in the middle register with voice leading, and a lead melody on
+  chord tones with passing notes, sung in phrases separated by rests
+  (Choir Aahs / Voice Oohs / Synth Voice, roughly C4-C6);
+* velocity and timing humanisation and a per-song stem balance.
+
+Each stem is written to a temporary MIDI file with pretty_midi and rendered by
+the ``fluidsynth`` command-line program with the FluidR3_GM soundfont, at
+44.1 kHz in 32-bit float, all stems with the same reverb settings and the
+chorus turned off. The renders are summed to mono, low-pass filtered and
+decimated to 22050 Hz, cut to the song length (8-10 s, a whole number of bars
+where one fits) with a 20 ms fade-out, balanced, scaled by ONE common gain per
+song so that the mixture peaks at -1 dBFS, and quantised to int16. The
+mixture is the exact integer sum of the int16 stems, so in the files
+``mixture == vocals + drums + bass + other`` holds sample for sample.
+
+Output (16-bit mono FLAC, 22050 Hz)::
+
+    OUT/{train,valid,test}/song_XXX/{mixture,vocals,drums,bass,other}.flac
+    OUT/manifest.csv   file,split,song,stem,duration_s,sample_rate,sha256
+    OUT/songs.csv      song,split,tempo_bpm,key,style,programs
+
+Splits are decided by index: song_000-song_029 train, song_030-song_034
+valid, song_035-song_039 test (for the default 40 songs; in general the last
+``2 * n_heldout`` songs are valid then test). No MIDI is kept.
+
+Requirements
+------------
+* Debian/Ubuntu packages: ``apt-get install fluidsynth fluid-soundfont-gm``
+  (the ``fluidsynth`` program, tested with 2.3.1, and
+  /usr/share/sounds/sf2/FluidR3_GM.sf2).
+* Python >= 3.9 with ``pip install pretty_midi soundfile numpy``.
+
+How to run
+----------
+::
+
+    python tools/generate_dataset.py --out data/bundled --seed 2026
+
+(``make dataset`` does exactly this.) The output folder is replaced. The run
+is deterministic: the same seed gives the same notes, and on the same
+fluidsynth/soundfont/libsndfile versions byte-identical FLAC files (compare
+the sha256 column of manifest.csv). About 1 minute on 2 CPU cores
+(40 songs x 4 fluidsynth renders); the output is about 23 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+
+SR = 22050  # output sample rate
+RENDER_SR = 44100  # fluidsynth renders at this rate; we decimate by 2
+DEFAULT_SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+STEMS = ("vocals", "drums", "bass", "other")
+PEAK_DBFS = -1.0
+FADE_S = 0.02
+# Identical synthesis settings for every stem (reverb on, chorus off).
+FLUIDSYNTH_SETTINGS = {
+    "synth.chorus.active": "0",
+    "synth.reverb.active": "1",
+    "synth.reverb.room-size": "0.3",
+    "synth.reverb.damp": "0.3",
+    "synth.reverb.width": "0.6",
+    "synth.reverb.level": "0.7",
+    "synth.cpu-cores": "1",
+    "synth.polyphony": "256",
+}
+REVERB_SEND = 40  # MIDI CC91, the same for every stem
+FLUIDSYNTH_GAIN = "0.5"
+
+NOTE_NAMES_SHARP = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
+NOTE_NAMES_FLAT = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
+MAJOR = [0, 2, 4, 5, 7, 9, 11]
+MINOR = [0, 2, 3, 5, 7, 8, 10]  # natural minor: every chord stays diatonic
+
+# Progressions as 0-based scale degrees (I = 0); all chords are built by
+# stacking scale thirds, so they are diatonic by construction.
+PROGRESSIONS = {
+    "major": [
+        [0, 4, 5, 3],  # I-V-vi-IV
+        [0, 5, 3, 4],  # I-vi-IV-V
+        [5, 3, 0, 4],  # vi-IV-I-V
+        [0, 3, 4, 3],  # I-IV-V-IV
+        [0, 3, 5, 4],  # I-IV-vi-V
+        [1, 4, 0, 5],  # ii-V-I-vi
+        [0, 2, 3, 4],  # I-iii-IV-V
+        [3, 0, 4, 5],  # IV-I-V-vi
+    ],
+    "minor": [
+        [0, 5, 2, 6],  # i-VI-III-VII
+        [0, 3, 6, 2],  # i-iv-VII-III
+        [0, 6, 5, 6],  # i-VII-VI-VII
+        [0, 3, 4, 0],  # i-iv-v-i
+        [0, 5, 3, 4],  # i-VI-iv-v
+        [0, 3, 5, 6],  # i-iv-VI-VII
+        [0, 2, 6, 3],  # i-III-VII-iv
+        [5, 6, 0, 4],  # VI-VII-i-v
+    ],
+}
+ROMAN_MAJOR = ["I", "ii", "iii", "IV", "V", "vi", "vii°"]
+ROMAN_MINOR = ["i", "ii°", "III", "iv", "v", "VI", "VII"]
+
+# GM percussion keys
+KICK, STICK, SNARE, CLAP, HH_CLOSED, HH_PEDAL, HH_OPEN = 36, 37, 38, 39, 42, 44, 46
+CRASH, RIDE, TAMB = 49, 51, 54
+TOMS = [50, 48, 47, 45, 43, 41]  # high to low
+
+DRUM_KIT_NAMES = {0: "Standard Kit", 8: "Room Kit", 16: "Power Kit", 24: "Electronic Kit",
+                  25: "TR-808 Kit", 32: "Jazz Kit", 40: "Brush Kit"}
+
+
+@dataclass
+class Style:
+    """Everything a style decides (ranges and alternatives; the song draws from them)."""
+
+    name: str
+    tempo: tuple  # (min, max) bpm
+    beats_per_bar: int
+    swing8: tuple  # (min, max) amount of 8th-note swing (1 = triplet shuffle)
+    swing16: tuple  # (min, max) amount of 16th-note swing
+    kits: list
+    bass_programs: list
+    comping: list  # (program, pattern name)
+    drum_grooves: list  # dicts: drum key -> step string (16th grid)
+    bass_patterns: list  # lists of (onset_beat, dur_beats, role)
+    melody_cells: list  # rhythm cells in beats
+
+
+# Step strings: one char per 16th. 'X' accent, 'x' normal, 'g' ghost, 'o' open hat.
+STYLES = {
+    "pop": Style(
+        "pop", (92, 126), 4, (0, 0), (0, 0.15), [0, 8], [33, 34, 35],
+        [(0, "pop_sync"), (1, "pop_sync"), (4, "quarters"), (25, "strum8"), (24, "strum8"),
+         (0, "arp8")],
+        [
+            {KICK: "x.......x.x.....", SNARE: "....X.......X...", HH_CLOSED: "x.x.x.x.x.x.x.x."},
+            {KICK: "x......xx.......", SNARE: "....X.......X...", HH_CLOSED: "x.x.x.x.x.x.x.x.",
+             TAMB: "....x.......x..."},
+        ],
+        [
+            [(0, .5, "R"), (.5, .5, "R"), (1, .5, "R"), (1.5, .5, "R"), (2, .5, "R"),
+             (2.5, .5, "R"), (3, .5, "R"), (3.5, .5, "A")],
+            [(0, 1.5, "R"), (1.5, .5, "R"), (2, 1, "5"), (3, .5, "8"), (3.5, .5, "A")],
+        ],
+        [[1], [.5, .5], [1.5, .5], [2], [.5, 1, .5]],
+    ),
+    "rock": Style(
+        "rock", (110, 156), 4, (0, 0), (0, 0), [16, 0, 8], [34, 33],
+        [(29, "power8"), (30, "power8"), (18, "sustain"), (27, "strum8"), (29, "power_sync")],
+        [
+            {KICK: "x.....x.x.......", SNARE: "....X.......X...", HH_CLOSED: "x.x.x.x.x.x.x.x."},
+            {KICK: "x.......x.x.....", SNARE: "....X.......X...", RIDE: "x.x.x.x.x.x.x.x."},
+            {KICK: "x.x.....x.x.....", SNARE: "....X.......X...", HH_OPEN: "x.x.x.x.x.x.x.x."},
+        ],
+        [
+            [(0, .5, "R"), (.5, .5, "R"), (1, .5, "R"), (1.5, .5, "R"), (2, .5, "R"),
+             (2.5, .5, "R"), (3, .5, "R"), (3.5, .5, "R")],
+            [(0, .5, "R"), (.5, .5, "R"), (1, .5, "8"), (1.5, .5, "R"), (2, .5, "R"),
+             (2.5, .5, "5"), (3, .5, "8"), (3.5, .5, "A")],
+        ],
+        [[1], [.5, .5], [1, 1], [2], [1.5, .5]],
+    ),
+    "ballad": Style(
+        "ballad", (80, 96), 4, (0, 0), (0, 0.2), [0, 8, 40], [35, 33, 32],
+        [(0, "arp8"), (4, "arp8"), (24, "arp8"), (46, "arp8"), (48, "sustain"), (49, "sustain"),
+         (89, "sustain"), (0, "half")],
+        [
+            {KICK: "x.........x.....", STICK: "....x.......x...", HH_CLOSED: "x.x.x.x.x.x.x.x."},
+            {KICK: "x.......x.......", SNARE: "....x.......x...", RIDE: "x...x...x...x..."},
+        ],
+        [
+            [(0, 2, "R"), (2, 2, "5")],
+            [(0, 3, "R"), (3, 1, "A")],
+            [(0, 1.5, "R"), (1.5, .5, "5"), (2, 2, "8")],
+        ],
+        [[1], [.5, .5], [1.5, .5], [2], [.75, .25], [.5, .5, 1]],
+    ),
+    "funk": Style(
+        "funk", (90, 116), 4, (0, 0), (0, 0.35), [0, 8], [36, 37, 33],
+        [(28, "stabs16"), (27, "stabs16"), (7, "stabs16"), (4, "pop_sync"), (5, "stabs16"),
+         (16, "pop_sync")],
+        [
+            {KICK: "x..x......x..x..", SNARE: "....X..g.g..X..g", HH_CLOSED: "xxxxxxxxxxxxxx.x",
+             HH_OPEN: "..............o."},
+            {KICK: "x.x.......xx....", SNARE: "....X.g.....X.g.", HH_CLOSED: "x.x.x.x.x.x.x.x."},
+        ],
+        [
+            [(0, .4, "R"), (.75, .2, "R"), (1.5, .25, "8"), (1.75, .25, "R"), (2.5, .25, "5"),
+             (2.75, .25, "7"), (3, .5, "8"), (3.5, .25, "R"), (3.75, .25, "A")],
+            [(0, .5, "R"), (.5, .25, "8"), (1, .25, "R"), (1.75, .5, "R"), (2.5, .25, "8"),
+             (3, .25, "5"), (3.25, .25, "R"), (3.75, .25, "A")],
+        ],
+        [[.5, .5], [.75, .25], [.25, .25, .5], [1], [.5, 1, .5]],
+    ),
+    "waltz": Style(
+        "waltz", (100, 156), 3, (0, 0), (0, 0), [0, 40, 32], [32, 35, 58],
+        [(0, "waltz23"), (21, "waltz23"), (6, "waltz23"), (48, "sustain"), (24, "arp8"),
+         (0, "arp8")],
+        [
+            {KICK: "x...........", STICK: "....x...x...", HH_CLOSED: "x.x.x.x.x.x."},
+            {KICK: "x...........", SNARE: "....x...x...", RIDE: "x...x...x..."},
+        ],
+        [
+            [(0, 2.5, "R"), (2, 1, "5")],
+            [(0, 1, "R"), (1, 1, "5"), (2, 1, "8")],
+            [(0, 2.8, "R")],
+        ],
+        [[1], [2], [.5, .5], [1.5, .5], [3]],
+    ),
+    "shuffle": Style(
+        "shuffle", (88, 132), 4, (1, 1), (0, 0), [32, 40, 0], [32, 33],
+        [(0, "backbeat"), (16, "backbeat"), (17, "shuffle8"), (26, "backbeat"), (4, "shuffle8"),
+         (0, "shuffle8")],
+        [
+            {KICK: "x.......x.....x.", SNARE: "....x.......x...", RIDE: "x...x.x.x...x.x."},
+            {KICK: "x.....x.x.......", SNARE: "....x.......x...", HH_CLOSED: "x.x.x.x.x.x.x.x."},
+        ],
+        [
+            [(0, 1, "R"), (1, 1, "3"), (2, 1, "5"), (3, 1, "6")],
+            [(0, .5, "R"), (.5, .5, "R"), (1, .5, "3"), (1.5, .5, "3"), (2, .5, "5"),
+             (2.5, .5, "5"), (3, .5, "6"), (3.5, .5, "5")],
+        ],
+        [[1], [.5, .5], [1.5, .5], [2], [1, .5, .5]],
+    ),
+    "electronic": Style(
+        "electronic", (118, 140), 4, (0, 0), (0, 0), [24, 25], [38, 39],
+        [(90, "offbeat"), (81, "offbeat"), (89, "sustain"), (88, "sustain"), (80, "arp16"),
+         (62, "offbeat")],
+        [
+            {KICK: "x...x...x...x...", CLAP: "....x.......x...", HH_OPEN: "..o...o...o...o.",
+             HH_CLOSED: "x.x.x.x.x.x.x.x."},
+            {KICK: "x...x...x...x...", CLAP: "....x.......x...", HH_CLOSED: "xxxxxxxxxxxxxxxx"},
+        ],
+        [
+            [(.5, .4, "R"), (1.5, .4, "R"), (2.5, .4, "R"), (3.5, .4, "R")],
+            [(0, .25, "R"), (.25, .25, "R"), (.5, .25, "8"), (.75, .25, "R"), (1, .25, "R"),
+             (1.25, .25, "R"), (1.5, .25, "8"), (1.75, .25, "R"), (2, .25, "R"),
+             (2.25, .25, "R"), (2.5, .25, "8"), (2.75, .25, "R"), (3, .25, "R"),
+             (3.25, .25, "R"), (3.5, .25, "8"), (3.75, .25, "A")],
+        ],
+        [[1], [.5, .5], [1.5, .5], [2], [.5, 1, .5]],
+    ),
+}
+
+# Comping patterns: lists of (onset_beat, dur_beats, kind). kind: "C" chord,
+# "P" power chord, ("a", i) i-th note of the arpeggio order.
+COMP_PATTERNS = {
+    "pop_sync": [(0, 1.4, "C"), (1.5, 1, "C"), (2.5, 1.4, "C"), (3.5, .5, "C")],
+    "quarters": [(0, .9, "C"), (1, .9, "C"), (2, .9, "C"), (3, .9, "C")],
+    "strum8": [(i * .5, .45, "C") for i in range(8)],
+    "arp8": [(i * .5, .9, ("a", i)) for i in range(8)],
+    "arp16": [(i * .25, .3, ("a", i)) for i in range(16)],
+    "power8": [(i * .5, .45, "P") for i in range(8)],
+    "power_sync": [(0, 1.4, "P"), (1.5, 1, "P"), (2.5, .45, "P"), (3, .45, "P"), (3.5, .45, "P")],
+    "sustain": [(0, 4, "C")],
+    "half": [(0, 2, "C"), (2, 2, "C")],
+    "stabs16": [(0, .2, "C"), (.75, .2, "C"), (1.5, .2, "C"), (2.25, .2, "C"), (2.5, .2, "C"),
+                (3.25, .2, "C"), (3.75, .2, "C")],
+    "waltz23": [(1, .8, "C"), (2, .8, "C")],
+    "backbeat": [(1, .6, "C"), (3, .6, "C"), (3.5, .4, "C")],
+    "shuffle8": [(i * .5, .4, "C") for i in range(8)],
+    "offbeat": [(.5, .3, "C"), (1.5, .3, "C"), (2.5, .3, "C"), (3.5, .3, "C")],
+}
+
+
+# ----------------------------------------------------------------------------
+# Composition
+# ----------------------------------------------------------------------------
+
+@dataclass
+class Song:
+    name: str
+    split: str
+    style: Style
+    tempo: float
+    tonic: int
+    mode: str
+    progression: list
+    chord_beats: float
+    n_bars: int
+    duration: float
+    swing8: float
+    swing16: float
+    programs: dict
+    notes: dict = field(default_factory=dict)  # stem -> list of (start_s, end_s, pitch, vel)
+    balance_db: dict = field(default_factory=dict)
+
+    @property
+    def spb(self):
+        return 60.0 / self.tempo
+
+    @property
+    def bpb(self):
+        return self.style.beats_per_bar
+
+    @property
+    def scale(self):
+        return MAJOR if self.mode == "major" else MINOR
+
+    @property
+    def key_name(self):
+        names = NOTE_NAMES_FLAT if self.tonic in (1, 3, 5, 8, 10) else NOTE_NAMES_SHARP
+        if self.mode == "minor" and self.tonic in (1, 3, 6, 8):  # C#m, D#m, F#m, G#m
+            names = NOTE_NAMES_SHARP
+        if self.mode == "major" and self.tonic == 6:
+            names = NOTE_NAMES_FLAT  # Gb major
+        return f"{names[self.tonic]} {self.mode}"
+
+    def degree_pc(self, degree):
+        """Pitch class of a scale degree (any integer, wraps around)."""
+        return (self.tonic + self.scale[degree % 7]) % 12
+
+    def chord_degree(self, beat):
+        idx = int(math.floor(beat / self.chord_beats + 1e-9)) % len(self.progression)
+        return self.progression[idx]
+
+    def chord_pcs(self, beat, seventh=False):
+        d = self.chord_degree(beat)
+        steps = [0, 2, 4, 6] if seventh else [0, 2, 4]
+        return [self.degree_pc(d + s) for s in steps]
+
+    def time(self, beat):
+        """Beat position -> seconds, with swing applied."""
+        b = math.floor(beat + 1e-9)
+        f = beat - b
+        if self.swing8 and abs(f - 0.5) < 1e-6:
+            f = 0.5 + self.swing8 / 6.0
+        elif self.swing16 and (abs(f - 0.25) < 1e-6 or abs(f - 0.75) < 1e-6):
+            f = f + self.swing16 / 12.0
+        return (b + f) * self.spb
+
+
+def _humanise(rng, t, sd=0.005):
+    return max(0.0, t + float(np.clip(rng.normal(0, sd), -0.015, 0.015)))
+
+
+def _vel(rng, base, sd=6.0):
+    return int(np.clip(round(base + rng.normal(0, sd)), 1, 127))
+
+
+def _nearest_pitch(pc, target):
+    """The pitch with pitch class pc nearest to target."""
+    p = target + ((pc - target) % 12)
+    return p - 12 if p - target > 6 else p
+
+
+def compose_drums(song: Song, rng):
+    st, bpb = song.style, song.bpb
+    steps = bpb * 4
+    main = st.drum_grooves[int(rng.integers(len(st.drum_grooves)))]
+    alt = st.drum_grooves[int(rng.integers(len(st.drum_grooves)))]
+    phrase_bars = 2 if song.n_bars <= 4 else 4
+    fill_beats = 2 if (song.tempo >= 120 and rng.random() < 0.5) else 1
+    fill_kind = ["snare16", "toms16", "snare_tom", "toms8"][int(rng.integers(4))]
+    triplet_fill = song.swing8 > 0.5 or bpb == 3
+    base_vel = rng.uniform(80, 100)
+    notes = []
+
+    def hit(beat, key, vel, dur=0.3):
+        t = _humanise(rng, song.time(beat))
+        if t < song.duration:
+            notes.append((t, t + dur, key, _vel(rng, vel)))
+
+    for bar in range(song.n_bars):
+        b0 = bar * bpb
+        groove = alt if (bar % 2 == 1 and rng.random() < 0.35) else main
+        is_fill = (bar + 1) % phrase_bars == 0 or bar == song.n_bars - 1
+        fill_start = bpb - fill_beats if is_fill else bpb + 1
+        for key, pattern in groove.items():
+            for s, ch in enumerate(pattern[:steps]):
+                if ch == ".":
+                    continue
+                beat = s / 4
+                if beat >= fill_start and key != KICK:
+                    continue
+                if beat >= fill_start and key == KICK and beat > fill_start:
+                    continue
+                vel = {"X": base_vel + 12, "x": base_vel, "g": base_vel - 45, "o": base_vel}[ch]
+                k = key
+                if key in (HH_CLOSED, RIDE, HH_OPEN, TAMB):
+                    vel -= 0 if s % 4 == 0 else 14  # accent the beats
+                    if key == HH_CLOSED and s == steps - 2 and rng.random() < 0.25:
+                        k = HH_OPEN  # an open hat before the next bar now and then
+                hit(b0 + beat, k, vel, 0.6 if k == HH_OPEN else 0.3)
+            # occasional extra kick on a free 16th
+        if rng.random() < 0.3 and KICK in groove:
+            free = [s for s, ch in enumerate(groove[KICK][:steps])
+                    if ch == "." and s % 2 == 1 and s / 4 < fill_start]
+            if free:
+                s = free[int(rng.integers(len(free)))]
+                hit(b0 + s / 4, KICK, base_vel - 15)
+        if bar == 0 or ((bar % phrase_bars) == 0):
+            hit(b0, CRASH, base_vel + 5, 1.5)
+        if is_fill:
+            fb = b0 + fill_start
+            if triplet_fill:
+                n = int(fill_beats * 3)
+                pos = [fb + i / 3 for i in range(n)]
+            elif fill_kind in ("snare16", "toms16"):
+                n = int(fill_beats * 4)
+                pos = [fb + i / 4 for i in range(n)]
+            else:
+                n = int(fill_beats * 2)
+                pos = [fb + i / 2 for i in range(n)]
+            for i, p in enumerate(pos):
+                frac = i / max(1, len(pos) - 1)
+                if fill_kind == "snare16" or (fill_kind == "snare_tom" and frac < 0.5):
+                    key = SNARE
+                else:
+                    key = TOMS[min(len(TOMS) - 1, int(frac * len(TOMS)))]
+                hit(p, key, base_vel - 20 + 35 * frac)
+    return notes
+
+
+def _roles_to_pitch(song: Song, role, beat, next_beat, root_pitch_of):
+    d = song.chord_degree(beat)
+    root = root_pitch_of(song.degree_pc(d))
+    if role == "R":
+        return root
+    if role == "8":
+        return root + 12
+    if role == "A":  # approach the next chord's root from a step below/above
+        nd = song.chord_degree(next_beat)
+        nroot = root_pitch_of(song.degree_pc(nd))
+        if nd == d:
+            return _nearest_pitch(song.degree_pc(d + 4), root + 7)
+        return nroot - 1 if nroot > root else nroot + 2 if nroot - root < -5 else nroot - 2
+    step = {"3": 2, "5": 4, "6": 5, "7": 6}[role]
+    pc = song.degree_pc(d + step)
+    return root + ((pc - root) % 12)
+
+
+def compose_bass(song: Song, rng):
+    st, bpb = song.style, song.bpb
+    pats = st.bass_patterns
+    main = pats[int(rng.integers(len(pats)))]
+    alt = pats[int(rng.integers(len(pats)))]
+    low = int(rng.integers(31, 37))  # lowest root: G1..C2
+
+    def root_pitch_of(pc):
+        return low + ((pc - low) % 12)
+
+    base_vel = rng.uniform(85, 105)
+    notes = []
+    for bar in range(song.n_bars):
+        pat = alt if rng.random() < 0.25 else main
+        for on, dur, role in pat:
+            beat = bar * bpb + on
+            if role == "A" and rng.random() < 0.3:
+                role = "R"
+            p = _roles_to_pitch(song, role, beat, beat + dur, root_pitch_of)
+            t0 = _humanise(rng, song.time(beat), 0.004)
+            t1 = song.time(beat + dur) - 0.02
+            if t0 < song.duration:
+                acc = 8 if abs(on - round(on)) < 1e-6 else 0
+                notes.append((t0, max(t0 + 0.06, t1), int(p), _vel(rng, base_vel + acc)))
+    return notes
+
+
+def _voicing(pcs, prev_center, low=50, high=76):
+    """Close-position voicing of pcs (bottom note >= low) whose centre is nearest prev_center."""
+    best, best_cost = None, None
+    n = len(pcs)
+    for inv in range(n):
+        order = pcs[inv:] + pcs[:inv]
+        for base in range(low, low + 12):
+            if base % 12 != order[0]:
+                continue
+            v = [base]
+            for pc in order[1:]:
+                v.append(v[-1] + ((pc - v[-1]) % 12 or 12))
+            if v[-1] > high:
+                continue
+            cost = abs(np.mean(v) - prev_center)
+            if best_cost is None or cost < best_cost:
+                best, best_cost = v, cost
+    return best
+
+
+def compose_other(song: Song, rng):
+    st, bpb = song.style, song.bpb
+    program, pat_name = song.programs["other_pattern"]
+    pattern = COMP_PATTERNS[pat_name]
+    seventh = st.name in ("funk", "ballad") or (st.name in ("pop", "shuffle") and rng.random() < .3)
+    center = rng.uniform(59, 65)
+    base_vel = rng.uniform(70, 88)
+    arp_orders = [[0, 1, 2, 3, 2, 1, 2, 3], [0, 2, 1, 3, 2, 3, 1, 2], [0, 1, 2, 1, 3, 2, 1, 2]]
+    arp = arp_orders[int(rng.integers(len(arp_orders)))]
+    notes = []
+    prev_center = center
+    voicing_cache = {}
+    for bar in range(song.n_bars):
+        for on, dur, kind in pattern:
+            if on >= bpb:
+                continue
+            beat = bar * bpb + on
+            dur = min(dur, bpb - on) if pat_name in ("sustain", "half") else dur
+            # a chord change inside a held chord: split it at the change
+            segs = [(beat, dur)]
+            if song.chord_beats < dur:
+                segs = [(beat + k * song.chord_beats, song.chord_beats)
+                        for k in range(int(round(dur / song.chord_beats)))]
+            for sb, sd in segs:
+                pcs = song.chord_pcs(sb, seventh)
+                key = (tuple(pcs), round(prev_center, 1))
+                v = voicing_cache.get(key) or _voicing(pcs, prev_center)
+                voicing_cache[key] = v
+                prev_center = 0.7 * np.mean(v) + 0.3 * center
+                t0 = _humanise(rng, song.time(sb), 0.006)
+                t1 = song.time(sb + sd) - 0.01
+                if t0 >= song.duration:
+                    continue
+                acc = 8 if abs(on - round(on)) < 1e-6 else 0
+                if kind == "P":
+                    root = _nearest_pitch(song.degree_pc(song.chord_degree(sb)), 52)
+                    chord = [root, root + 7, root + 12]
+                elif isinstance(kind, tuple):
+                    idx = arp[kind[1] % len(arp)] % len(v)
+                    chord = [v[idx] + (12 if (kind[1] % 8 == 3 and len(v) == 3) else 0)]
+                else:
+                    chord = v
+                for i, p in enumerate(chord):
+                    # strummed chords: a few ms between strings
+                    ts = t0 + (0.008 * i if pat_name in ("strum8", "power8") else 0.0)
+                    notes.append((ts, max(ts + 0.05, t1), int(p), _vel(rng, base_vel + acc - 3 * i)))
+    return notes
+
+
+def compose_vocals(song: Song, rng):
+    st, bpb = song.style, song.bpb
+    total = song.n_bars * bpb
+    center = int(rng.integers(65, 75))
+    lo, hi = max(60, center - 9), min(84, center + 10)
+    scale_pitches = [p for p in range(lo, hi + 1) if (p - song.tonic) % 12 in song.scale]
+    fast = song.tempo >= 126
+    cells = [c for c in st.melody_cells if not (fast and min(c) < 0.5)]
+    min_note_s = 0.16
+    base_vel = rng.uniform(85, 105)
+
+    for _attempt in range(50):
+        notes = []
+        beat = float(rng.choice([0.0, 0.0, 0.5, 1.0]))
+        prev = _nearest_pitch(song.chord_pcs(beat)[int(rng.integers(3))], center)
+        prev = int(np.clip(prev, lo, hi))
+        direction = 1 if rng.random() < 0.5 else -1
+        while beat < total - 0.5:
+            phrase_bars = int(rng.choice([1, 2, 2]))
+            phrase_len = phrase_bars * bpb - float(rng.choice([0.5, 1.0, 1.0]))
+            rest = float(rng.choice([1.0, 1.5, 2.0, bpb]))
+            end = min(beat + phrase_len, total)
+            rhythm = []
+            pos = beat
+            while pos < end - 1e-6:
+                cell = cells[int(rng.integers(len(cells)))]
+                for d in cell:
+                    if pos >= end - 1e-6:
+                        break
+                    d = min(d, end - pos)
+                    rhythm.append((pos, d))
+                    pos += d
+            # lengthen the last note of the phrase a bit, if it is short
+            if rhythm and rhythm[-1][1] < 1 and end < total:
+                p0, d0 = rhythm[-1]
+                rhythm[-1] = (p0, d0 + 0.5)
+                pos = p0 + d0 + 0.5
+            for i, (p, d) in enumerate(rhythm):
+                chord = song.chord_pcs(p)
+                strong = abs(p - round(p)) < 1e-6 and (round(p) % 2 == 0 or d >= 1)
+                if strong or i == 0 or i == len(rhythm) - 1:
+                    cands = [q for q in range(lo, hi + 1) if q % 12 in chord and abs(q - prev) <= 7]
+                    if not cands:
+                        cands = [q for q in range(lo, hi + 1) if q % 12 in chord]
+                    w = np.array([1.0 / (1 + abs(q - prev)) + (0.3 if q == prev else 0)
+                                  for q in cands])
+                    pitch = int(cands[int(rng.choice(len(cands), p=w / w.sum()))])
+                else:
+                    if rng.random() < 0.2:
+                        direction = -direction
+                    k = scale_pitches.index(min(scale_pitches, key=lambda q: abs(q - prev)))
+                    k += direction * int(rng.choice([1, 1, 2]))
+                    if k < 0 or k >= len(scale_pitches):
+                        direction = -direction
+                        k = int(np.clip(k, 0, len(scale_pitches) - 1))
+                    pitch = scale_pitches[k]
+                if pitch > center + 6:
+                    direction = -1
+                elif pitch < center - 6:
+                    direction = 1
+                t0 = _humanise(rng, song.time(p), 0.006)
+                t1 = song.time(p + d) - 0.03
+                if t0 >= song.duration:
+                    break
+                arc = 8 * math.sin(math.pi * (i + 0.5) / len(rhythm))
+                notes.append((t0, max(t0 + min_note_s, t1), pitch, _vel(rng, base_vel + arc)))
+                prev = pitch
+            beat = pos + rest
+        sung = sum(min(e, song.duration) - s for s, e, _, _ in notes)
+        has_rest = any(notes[i + 1][0] - notes[i][1] > 0.4 for i in range(len(notes) - 1))
+        if 0.5 <= sung / song.duration <= 0.88 and has_rest:
+            return notes
+    raise RuntimeError(f"{song.name}: could not compose a melody with rests covering half the song")
+
+
+def plan_songs(n_songs, seed, n_heldout):
+    """Draw the per-song parameters. Returns a list of Song (notes not yet composed)."""
+    import pretty_midi
+
+    n_train = n_songs - 2 * n_heldout
+    splits = ["train"] * n_train + ["valid"] * n_heldout + ["test"] * n_heldout
+    # Styles: concatenated random permutations, restarted per split, so every
+    # split (even the 5-song ones) gets distinct styles.
+    style_rng = np.random.default_rng([seed, 7])
+    names = list(STYLES)
+    styles = []
+    for split, count in (("train", n_train), ("valid", n_heldout), ("test", n_heldout)):
+        seq = []
+        while len(seq) < count:
+            seq += [names[i] for i in style_rng.permutation(len(names))]
+        styles += seq[:count]
+    # Keys: both modes in every split, tonics spread.
+    songs = []
+    for i in range(n_songs):
+        rng = np.random.default_rng([seed, 1000 + i])
+        st = STYLES[styles[i]]
+        tempo = int(rng.integers(st.tempo[0], st.tempo[1] + 1))
+        tonic = int(rng.integers(12))
+        mode = "major" if (i % 2 == 0) ^ (rng.random() < 0.3) else "minor"
+        prog = PROGRESSIONS[mode][int(rng.integers(len(PROGRESSIONS[mode])))]
+        bar_s = st.beats_per_bar * 60.0 / tempo
+        fits = [k for k in range(1, 20) if 8.0 <= k * bar_s <= 10.0]
+        if fits:
+            n_bars = int(rng.choice(fits))
+            duration = round(n_bars * bar_s, 3)
+        else:
+            duration = round(float(rng.uniform(8.0, 10.0)), 2)
+            n_bars = int(math.ceil(duration / bar_s))
+        chord_beats = st.beats_per_bar
+        if n_bars < 4 and st.beats_per_bar == 4:
+            chord_beats = 2  # slow songs: two chords per bar so the loop is heard
+        vocal_prog = int(rng.choice([52, 53, 54], p=[0.45, 0.4, 0.15]))
+        kit = int(st.kits[int(rng.integers(len(st.kits)))])
+        bass_prog = int(st.bass_programs[int(rng.integers(len(st.bass_programs)))])
+        other = st.comping[int(rng.integers(len(st.comping)))]
+        programs = {
+            "vocals": vocal_prog, "drums": kit, "bass": bass_prog, "other": other[0],
+            "other_pattern": other,
+        }
+        song = Song(
+            name=f"song_{i:03d}", split=splits[i], style=st, tempo=tempo, tonic=tonic, mode=mode,
+            progression=prog, chord_beats=chord_beats, n_bars=n_bars, duration=duration,
+            swing8=float(rng.uniform(*st.swing8)), swing16=float(rng.uniform(*st.swing16)),
+            programs=programs,
+        )
+        song.balance_db = {
+            "vocals": float(rng.uniform(-1.5, 2.5)),
+            "drums": float(rng.uniform(-1.5, 1.5)),
+            "bass": float(rng.uniform(-2.5, 0.5)),
+            "other": float(rng.uniform(-3.0, 0.0)),
+        }
+        # Independent streams per stem, so changing one stem's code does not
+        # change the notes of the others.
+        song.notes = {
+            "drums": compose_drums(song, np.random.default_rng([seed, 1000 + i, 1])),
+            "bass": compose_bass(song, np.random.default_rng([seed, 1000 + i, 2])),
+            "other": compose_other(song, np.random.default_rng([seed, 1000 + i, 3])),
+            "vocals": compose_vocals(song, np.random.default_rng([seed, 1000 + i, 4])),
+        }
+        song.program_names = {
+            "vocals": pretty_midi.program_to_instrument_name(vocal_prog),
+            "drums": DRUM_KIT_NAMES.get(kit, f"Drum Kit {kit}"),
+            "bass": pretty_midi.program_to_instrument_name(bass_prog),
+            "other": pretty_midi.program_to_instrument_name(other[0]),
+        }
+        songs.append(song)
+    return songs
+
+
+def progression_name(song: Song):
+    roman = ROMAN_MAJOR if song.mode == "major" else ROMAN_MINOR
+    return "-".join(roman[d] for d in song.progression)
+
+
+# ----------------------------------------------------------------------------
+# Rendering
+# ----------------------------------------------------------------------------
+
+def write_midi(song: Song, stem: str, path: str):
+    import pretty_midi
+
+    pm = pretty_midi.PrettyMIDI(initial_tempo=float(song.tempo), resolution=960)
+    inst = pretty_midi.Instrument(program=song.programs[stem], is_drum=(stem == "drums"),
+                                  name=stem)
+    inst.control_changes.append(pretty_midi.ControlChange(91, REVERB_SEND, 0.0))  # reverb send
+    inst.control_changes.append(pretty_midi.ControlChange(93, 0, 0.0))  # chorus send
+    for s, e, p, v in sorted(song.notes[stem]):
+        inst.notes.append(pretty_midi.Note(velocity=int(v), pitch=int(p), start=float(s),
+                                           end=float(min(e, song.duration + 1.0))))
+    # A silent event after the song end keeps fluidsynth rendering the tails.
+    inst.control_changes.append(pretty_midi.ControlChange(110, 0, song.duration + 1.5))
+    pm.instruments.append(inst)
+    pm.write(path)
+
+
+def render_midi(mid_path: str, wav_path: str, sf2: str):
+    cmd = ["fluidsynth", "-n", "-i", "-q", "-g", FLUIDSYNTH_GAIN, "-r", str(RENDER_SR),
+           "-C", "0", "-R", "1", "-O", "float", "-T", "wav", "-F", wav_path]
+    for k, v in FLUIDSYNTH_SETTINGS.items():
+        cmd += ["-o", f"{k}={v}"]
+    cmd += [sf2, mid_path]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode != 0 or not os.path.exists(wav_path):
+        raise RuntimeError(f"fluidsynth failed ({res.returncode}): {' '.join(cmd)}\n{res.stderr}")
+
+
+def _lowpass_fir(cutoff_hz=10500.0, fs=RENDER_SR, n_taps=255):
+    """Windowed-sinc (Blackman) low-pass FIR, unit DC gain, shape (n_taps,)."""
+    fc = cutoff_hz / fs  # cycles per sample
+    n = np.arange(n_taps) - (n_taps - 1) / 2
+    h = 2 * fc * np.sinc(2 * fc * n) * np.blackman(n_taps)
+    return h / h.sum()
+
+
+_LOWPASS = _lowpass_fir()
+
+
+def to_output_rate(x):
+    """(n,) float at 44.1 kHz -> (ceil(n/2),) at 22.05 kHz: anti-alias low-pass, keep every 2nd."""
+    return np.convolve(x, _LOWPASS, mode="same")[::2]
+
+
+def render_stem(song: Song, stem: str, sf2: str, tmpdir: str):
+    import soundfile as sf
+
+    mid = os.path.join(tmpdir, f"{song.name}_{stem}.mid")
+    wav = os.path.join(tmpdir, f"{song.name}_{stem}.wav")
+    write_midi(song, stem, mid)
+    render_midi(mid, wav, sf2)
+    x, sr = sf.read(wav, dtype="float64", always_2d=True)
+    if sr != RENDER_SR:
+        raise RuntimeError(f"fluidsynth wrote {sr} Hz, expected {RENDER_SR}")
+    os.remove(mid)
+    os.remove(wav)
+    return to_output_rate(x.mean(axis=1))
+
+
+def active_rms(x, frame=2205):
+    n = len(x) // frame
+    fr = np.sqrt(np.mean(x[: n * frame].reshape(n, frame) ** 2, axis=1) + 1e-20)
+    active = fr > fr.max() * 10 ** (-40 / 20)
+    return float(np.sqrt(np.mean(fr[active] ** 2)))
+
+
+def mix_song(song: Song, raw: dict):
+    """raw: stem -> float render at SR. Returns stem -> int16 and the int16 mixture."""
+    n = int(round(song.duration * SR))
+    fade = np.ones(n)
+    nf = int(FADE_S * SR)
+    fade[-nf:] = np.linspace(1.0, 0.0, nf)
+    stems = {}
+    for stem in STEMS:
+        x = raw[stem][:n]
+        x = np.pad(x, (0, n - len(x)))
+        if not np.any(x):
+            raise RuntimeError(f"{song.name}: stem {stem} rendered silent")
+        gain = 10 ** (song.balance_db[stem] / 20) / active_rms(x)
+        stems[stem] = x * fade * gain
+    mix = sum(stems[s] for s in STEMS)
+    # ONE gain for all stems: the mixture peaks at PEAK_DBFS, unless a stem alone
+    # peaks higher (stems can partly cancel in the sum); then that stem does.
+    peak = max([np.max(np.abs(mix))] + [np.max(np.abs(stems[s])) for s in STEMS])
+    common = 10 ** (PEAK_DBFS / 20) / peak
+    out = {}
+    for stem in STEMS:
+        q = np.round(stems[stem] * common * 32767.0)
+        assert np.all(np.abs(q) <= 32767), f"{song.name}/{stem} overflows int16"
+        out[stem] = q.astype(np.int16)
+    total = sum(out[s].astype(np.int32) for s in STEMS)
+    assert total.max() <= 32767 and total.min() >= -32768, f"{song.name}: mixture overflows int16"
+    out["mixture"] = total.astype(np.int16)
+    return out
+
+
+def sha256_of(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default="data/bundled", help="output folder (replaced)")
+    parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
+    parser.add_argument("--n-songs", type=int, default=40, help="number of songs (default 40)")
+    parser.add_argument("--n-heldout", type=int, default=5,
+                        help="songs in each of valid and test (default 5)")
+    parser.add_argument("--soundfont", default=DEFAULT_SF2, help=f"SF2 file (default {DEFAULT_SF2})")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="parallel fluidsynth renders (does not change the output)")
+    args = parser.parse_args(argv)
+
+    try:
+        import pretty_midi  # noqa: F401
+        import soundfile as sf
+    except ImportError as e:
+        sys.exit(f"missing Python package ({e}); run: pip install pretty_midi soundfile numpy")
+    if shutil.which("fluidsynth") is None:
+        sys.exit("the fluidsynth program is missing; run: apt-get install fluidsynth")
+    if not os.path.exists(args.soundfont):
+        sys.exit(f"soundfont {args.soundfont} missing; run: apt-get install fluid-soundfont-gm")
+    if args.n_songs - 2 * args.n_heldout < 1:
+        sys.exit("need at least one training song")
+
+    t_start = time.time()
+    songs = plan_songs(args.n_songs, args.seed, args.n_heldout)
+    if os.path.exists(args.out):
+        shutil.rmtree(args.out)
+    os.makedirs(args.out)
+
+    manifest, song_rows = [], []
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        futures = {(s.name, stem): pool.submit(render_stem, s, stem, args.soundfont, tmp)
+                   for s in songs for stem in STEMS}
+        for song in songs:
+            raw = {stem: futures[(song.name, stem)].result() for stem in STEMS}
+            out = mix_song(song, raw)
+            folder = os.path.join(args.out, song.split, song.name)
+            os.makedirs(folder)
+            for stem in ("mixture",) + STEMS:
+                path = os.path.join(folder, f"{stem}.flac")
+                sf.write(path, out[stem], SR, subtype="PCM_16", format="FLAC")
+                rel = os.path.relpath(path, args.out).replace(os.sep, "/")
+                manifest.append([rel, song.split, song.name, stem,
+                                 f"{len(out[stem]) / SR:.6f}", SR, sha256_of(path)])
+            programs = "; ".join(f"{s}={song.program_names[s]}" for s in STEMS)
+            song_rows.append([song.name, song.split, song.tempo, song.key_name,
+                              song.style.name, programs])
+            print(f"{song.name} {song.split:5s} {song.style.name:10s} {song.tempo:3d} bpm "
+                  f"{song.key_name:9s} {progression_name(song):16s} {song.duration:5.2f} s  "
+                  f"{programs}", flush=True)
+
+    manifest.sort(key=lambda r: r[0])
+    with open(os.path.join(args.out, "manifest.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["file", "split", "song", "stem", "duration_s", "sample_rate", "sha256"])
+        w.writerows(manifest)
+    with open(os.path.join(args.out, "songs.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["song", "split", "tempo_bpm", "key", "style", "programs"])
+        w.writerows(song_rows)
+    print(f"wrote {len(songs)} songs ({len(manifest)} files) to {args.out} "
+          f"in {time.time() - t_start:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
