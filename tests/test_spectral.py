@@ -47,6 +47,16 @@ def test_stft_backends_agree(signal, a, b, n_fft, hop, win):
     np.testing.assert_allclose(Sa, Sb, rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("n", [1023, 1024, 1025, 1151, 1152, 1153])
+@pytest.mark.parametrize("backend", spectral.BACKENDS)
+def test_stft_frame_count(backend, n):
+    # centred frames: 1 + n // hop, whatever the remainder (hop = 128 here)
+    y = np.linspace(-0.5, 0.5, n, dtype=np.float32)
+    S = spectral.stft(y, n_fft=512, backend=backend)
+    assert S.shape == (257, 1 + n // 128)
+    np.testing.assert_allclose(spectral.istft(S, length=n, backend=backend), y, atol=1e-5)
+
+
 @pytest.mark.parametrize("backend", spectral.BACKENDS)
 def test_stft_matches_a_direct_dft(signal, backend):
     # frame t is centred on sample t * hop: a plain DFT of the windowed, zero-padded signal
@@ -77,13 +87,17 @@ def test_istft_infers_n_fft_and_default_length(signal, backend):
     np.testing.assert_allclose(y, signal[0, :y.size], rtol=0, atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:The length of signal is shorter than the length parameter")
 @pytest.mark.parametrize("backend", spectral.BACKENDS)
 def test_istft_pads_to_length(signal, backend):
     S = spectral.stft(signal[0], n_fft=512, backend=backend)
     y = spectral.istft(S, length=N + 300, backend=backend)
     assert y.shape == (N + 300,)
     np.testing.assert_allclose(y[:N], signal[0], atol=1e-5)
-    np.testing.assert_allclose(y[N:], 0, atol=1e-5)
+    # past the last frame's window (centre (n_frames - 1) * hop, plus n_fft / 2): zeros
+    covered = (S.shape[-1] - 1) * 128 + 256
+    assert covered < N + 300
+    np.testing.assert_array_equal(y[covered:], 0)
 
 
 def test_stft_keeps_leading_dimensions(signal):
@@ -194,6 +208,12 @@ def test_amplitude_to_db_top_db_floor():
     assert spectral.amplitude_to_db(S).min() == pytest.approx(-80.0)  # default top_db
     no_floor = spectral.amplitude_to_db(S, top_db=None)
     assert no_floor.min() == pytest.approx(-100.0, abs=1e-3)  # amin=1e-5 stops it
+
+
+def test_amplitude_to_db_top_db_is_below_the_maximum_not_below_ref():
+    S = np.array([[1.0, 0.1, 1e-3]])
+    db = spectral.amplitude_to_db(S, ref=0.1, top_db=30.0)  # max +20 dB, floor -10 dB
+    np.testing.assert_allclose(db, [[20.0, 0.0, -10.0]], atol=1e-4)
 
 
 def test_amplitude_to_db_ref_and_complex_input():
