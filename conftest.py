@@ -1,10 +1,11 @@
-"""Test-wide settings: fast mode and a non-interactive plotting backend.
+"""Test-wide settings: fast mode.
 
 nbval starts each notebook's kernel with this process's environment, so the notebooks
-inherit both (STACK.md, "Notebook testing").
+inherit it (STACK.md, "Notebook testing"). MPLBACKEND is removed: set to Agg it would
+replace the kernels' inline backend and the notebooks would show no figures.
 """
 
 import os
 
 os.environ.setdefault("COURSE_FAST", "1")
-os.environ.setdefault("MPLBACKEND", "Agg")
+os.environ.pop("MPLBACKEND", None)

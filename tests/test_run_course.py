@@ -1,6 +1,7 @@
 """`make course`'s runner: executes notebooks, writes HTML with audio players, an index and a table."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,7 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
     make_notebook(src / "01_good.ipynb", [
         "import numpy as np\nfrom course_utils import listening",
         "listening.players({'tone': np.sin(np.linspace(0, 2000, 8000)).astype('float32')}, sr=8000)",
+        "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.title('a line')\nplt.show()",
         "big = np.ones(30_000_000)  # 240 MB, so peak memory is measurable\nprint(big.sum())",
     ])
     make_notebook(src / "02_bad.ipynb", ["raise ValueError('boom')"])
@@ -37,6 +39,7 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
     page = (out / "01_good.html").read_text()
     assert page.count("<audio") == 1 and "data:audio/wav;base64" in page
     assert "30000000.0" in page
+    assert len(re.findall(r'<img [^>]*src="data:image/png', page)) == 1  # the figure is in the page
     index = (out / "index.html").read_text()
     assert "href='01_good.html'" in index and "href='02_bad.html'" in index
     assert "01_good.ipynb" in run.stdout and "failed" in run.stdout  # the printed table

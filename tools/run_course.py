@@ -42,6 +42,7 @@ def run_one(notebook: Path, out: Path, timeout: int) -> dict:
     from nbconvert import HTMLExporter
 
     nb = nbformat.read(notebook, as_version=4)
+    os.environ.pop("MPLBACKEND", None)  # Agg would replace the kernel's inline backend: no figures
     start = time.perf_counter()
     status, message = "ok", ""
     try:
