@@ -100,7 +100,7 @@ def write_musdb_wav_folder(root, songs, *, sr=44100, seconds=1.0):
     for subset, name in songs:
         folder = root / subset / name
         folder.mkdir(parents=True)
-        stems = {s: (0.2 * rng.standard_normal((int(sr * seconds), 2))).astype(np.float32) for s in data.STEMS}
+        stems = {s: (0.05 * rng.standard_normal((int(sr * seconds), 2))).astype(np.float32) for s in data.STEMS}
         for s, y in stems.items():
             soundfile.write(folder / f"{s}.wav", y, sr, subtype="FLOAT")
         soundfile.write(folder / "mixture.wav", sum(stems.values()), sr, subtype="FLOAT")
@@ -115,7 +115,8 @@ def test_musdb_loader_reads_the_wav_layout(tmp_path):
     assert [t.name for t in tracks] == ["Artist - Song A", "Artist - Song B"]
     a = tracks[0]
     assert a.sr == 44100 and a.mixture.shape == (2, 44100) and a.dataset == "musdb-sample"
-    np.testing.assert_allclose(a.stems["bass"], written["Artist - Song A"]["bass"].T, atol=1e-6)
+    # musdb decodes through ffmpeg at 16 bits: one quantisation step of tolerance
+    np.testing.assert_allclose(a.stems["bass"], written["Artist - Song A"]["bass"].T, atol=1 / 32768)
     mono = data.load_dataset("musdb-sample", split="test", root=tmp_path, is_wav=True, sr=22050)[0]
     assert mono.mixture.shape == (22050,) and mono.sr == 22050
     np.testing.assert_allclose(mono.mixture, data.mixture_from_stems(mono.stems), atol=1e-4)

@@ -23,11 +23,19 @@ Each stem is written to a temporary MIDI file with pretty_midi and rendered by
 the ``fluidsynth`` command-line program with the FluidR3_GM soundfont, at
 44.1 kHz in 32-bit float, all stems with the same reverb settings and the
 chorus turned off. The renders are summed to mono, low-pass filtered and
-decimated to 22050 Hz, cut to the song length (8-10 s, a whole number of bars
-where one fits) with a 20 ms fade-out, balanced, scaled by ONE common gain per
-song so that the mixture peaks at -1 dBFS, and quantised to int16. The
-mixture is the exact integer sum of the int16 stems, so in the files
+decimated to 22050 Hz, cut to the song length (8.0-8.6 s, a whole number of
+bars where one fits) with a 20 ms fade-out, balanced (a few dB of seeded
+variation per stem), scaled by ONE common gain per song so that the mixture
+peaks at -1 dBFS (a little lower in the few songs where a single stem peaks
+higher than the sum; no file ever clips), and quantised to int16. The mixture is
+the exact integer sum of the int16 stems, so in the files
 ``mixture == vocals + drums + bass + other`` holds sample for sample.
+
+Size: to fit the 40 songs in the repository's 30 MB data budget, the stems are
+quantised on a grid of 8 int16 steps (``--quant-step 8``: 13 significant bits,
+quantisation noise about -83 dBFS, inaudible); FLAC stores the always-zero low
+bits for free. ``--quant-step 1`` gives full 16-bit resolution at about 1.4x
+the size (about 40 MB).
 
 Output (16-bit mono FLAC, 22050 Hz)::
 
@@ -44,7 +52,8 @@ Requirements
 * Debian/Ubuntu packages: ``apt-get install fluidsynth fluid-soundfont-gm``
   (the ``fluidsynth`` program, tested with 2.3.1, and
   /usr/share/sounds/sf2/FluidR3_GM.sf2).
-* Python >= 3.9 with ``pip install pretty_midi soundfile numpy``.
+* Python >= 3.9 with ``pip install pretty_midi soundfile numpy`` (soundfile >= 0.12,
+  for FLAC compression_level).
 
 How to run
 ----------
@@ -55,8 +64,10 @@ How to run
 (``make dataset`` does exactly this.) The output folder is replaced. The run
 is deterministic: the same seed gives the same notes, and on the same
 fluidsynth/soundfont/libsndfile versions byte-identical FLAC files (compare
-the sha256 column of manifest.csv). About 1 minute on 2 CPU cores
-(40 songs x 4 fluidsynth renders); the output is about 23 MB.
+the sha256 column of manifest.csv). Other versions of fluidsynth or of the
+soundfont give the same notes but slightly different audio. About 1-2 minutes
+on 2 CPU cores (40 songs x 4 fluidsynth renders, each loading the 148 MB
+soundfont); the output is about 28 MB.
 """
 
 from __future__ import annotations
@@ -81,6 +92,11 @@ RENDER_SR = 44100  # fluidsynth renders at this rate; we decimate by 2
 DEFAULT_SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
 STEMS = ("vocals", "drums", "bass", "other")
 PEAK_DBFS = -1.0
+# Stems are quantised to multiples of QUANT_STEP (int16 units): 8 = 13 significant
+# bits (quantisation noise about -83 dBFS). FLAC stores the 3 always-zero low bits
+# for free ("wasted bits"); without this the 40 songs do not fit the 30 MB budget.
+QUANT_STEP = 8
+DURATION_RANGE = (8.0, 8.6)  # seconds; a whole number of bars when one fits
 FADE_S = 0.02
 # Identical synthesis settings for every stem (reverb on, chorus off).
 FLUIDSYNTH_SETTINGS = {
@@ -328,7 +344,7 @@ class Song:
     @property
     def key_name(self):
         names = NOTE_NAMES_FLAT if self.tonic in (1, 3, 5, 8, 10) else NOTE_NAMES_SHARP
-        if self.mode == "minor" and self.tonic in (1, 3, 6, 8):  # C#m, D#m, F#m, G#m
+        if self.mode == "minor" and self.tonic in (1, 6, 8):  # C#m, F#m, G#m
             names = NOTE_NAMES_SHARP
         if self.mode == "major" and self.tonic == 6:
             names = NOTE_NAMES_FLAT  # Gb major
@@ -356,6 +372,16 @@ class Song:
         elif self.swing16 and (abs(f - 0.25) < 1e-6 or abs(f - 0.75) < 1e-6):
             f = f + self.swing16 / 12.0
         return (b + f) * self.spb
+
+
+def _split_at_changes(song, beat, dur):
+    """Split the span [beat, beat + dur) at chord changes: list of (beat, dur)."""
+    segs, end = [], beat + dur
+    while beat < end - 1e-6:
+        nxt = (math.floor(beat / song.chord_beats + 1e-9) + 1) * song.chord_beats
+        segs.append((beat, min(end, nxt) - beat))
+        beat = min(end, nxt)
+    return segs
 
 
 def _humanise(rng, t, sd=0.005):
@@ -424,7 +450,7 @@ def compose_drums(song: Song, rng):
             if triplet_fill:
                 n = int(fill_beats * 3)
                 pos = [fb + i / 3 for i in range(n)]
-            elif fill_kind in ("snare16", "toms16"):
+            elif fill_kind in ("snare16", "toms16") or song.tempo < 130:
                 n = int(fill_beats * 4)
                 pos = [fb + i / 4 for i in range(n)]
             else:
@@ -452,7 +478,7 @@ def _roles_to_pitch(song: Song, role, beat, next_beat, root_pitch_of):
         nroot = root_pitch_of(song.degree_pc(nd))
         if nd == d:
             return _nearest_pitch(song.degree_pc(d + 4), root + 7)
-        return nroot - 1 if nroot > root else nroot + 2 if nroot - root < -5 else nroot - 2
+        return nroot - 1 if nroot > root else nroot + 1  # chromatic approach
     step = {"3": 2, "5": 4, "6": 5, "7": 6}[role]
     pc = song.degree_pc(d + step)
     return root + ((pc - root) % 12)
@@ -476,12 +502,14 @@ def compose_bass(song: Song, rng):
             beat = bar * bpb + on
             if role == "A" and rng.random() < 0.3:
                 role = "R"
-            p = _roles_to_pitch(song, role, beat, beat + dur, root_pitch_of)
-            t0 = _humanise(rng, song.time(beat), 0.004)
-            t1 = song.time(beat + dur) - 0.02
-            if t0 < song.duration:
-                acc = 8 if abs(on - round(on)) < 1e-6 else 0
-                notes.append((t0, max(t0 + 0.06, t1), int(p), _vel(rng, base_vel + acc)))
+            # a long note that spans a chord change is played again on the new chord
+            for k, (sb, sd) in enumerate(_split_at_changes(song, beat, dur)):
+                p = _roles_to_pitch(song, role, sb, beat + dur, root_pitch_of)
+                t0 = _humanise(rng, song.time(sb), 0.004)
+                t1 = song.time(sb + sd) - 0.02
+                if t0 < song.duration:
+                    acc = 8 if abs(sb - round(sb)) < 1e-6 else 0
+                    notes.append((t0, max(t0 + 0.06, t1), int(p), _vel(rng, base_vel + acc)))
     return notes
 
 
@@ -523,11 +551,11 @@ def compose_other(song: Song, rng):
                 continue
             beat = bar * bpb + on
             dur = min(dur, bpb - on) if pat_name in ("sustain", "half") else dur
-            # a chord change inside a held chord: split it at the change
-            segs = [(beat, dur)]
-            if song.chord_beats < dur:
-                segs = [(beat + k * song.chord_beats, song.chord_beats)
-                        for k in range(int(round(dur / song.chord_beats)))]
+            # a chord change inside a held chord: play the new chord at the change
+            # (a single arpeggio note is cut at the change instead)
+            segs = _split_at_changes(song, beat, dur)
+            if isinstance(kind, tuple):
+                segs = segs[:1]
             for sb, sd in segs:
                 pcs = song.chord_pcs(sb, seventh)
                 key = (tuple(pcs), round(prev_center, 1))
@@ -655,12 +683,13 @@ def plan_songs(n_songs, seed, n_heldout):
         mode = "major" if (i % 2 == 0) ^ (rng.random() < 0.3) else "minor"
         prog = PROGRESSIONS[mode][int(rng.integers(len(PROGRESSIONS[mode])))]
         bar_s = st.beats_per_bar * 60.0 / tempo
-        fits = [k for k in range(1, 20) if 8.0 <= k * bar_s <= 10.0]
+        lo, hi = DURATION_RANGE
+        fits = [k for k in range(1, 20) if lo <= k * bar_s <= hi]
         if fits:
             n_bars = int(rng.choice(fits))
             duration = round(n_bars * bar_s, 3)
         else:
-            duration = round(float(rng.uniform(8.0, 10.0)), 2)
+            duration = round(float(rng.uniform(lo, hi)), 2)
             n_bars = int(math.ceil(duration / bar_s))
         chord_beats = st.beats_per_bar
         if n_bars < 4 and st.beats_per_bar == 4:
@@ -778,7 +807,7 @@ def active_rms(x, frame=2205):
     return float(np.sqrt(np.mean(fr[active] ** 2)))
 
 
-def mix_song(song: Song, raw: dict):
+def mix_song(song: Song, raw: dict, quant_step: int = QUANT_STEP):
     """raw: stem -> float render at SR. Returns stem -> int16 and the int16 mixture."""
     n = int(round(song.duration * SR))
     fade = np.ones(n)
@@ -799,7 +828,7 @@ def mix_song(song: Song, raw: dict):
     common = 10 ** (PEAK_DBFS / 20) / peak
     out = {}
     for stem in STEMS:
-        q = np.round(stems[stem] * common * 32767.0)
+        q = np.round(stems[stem] * common * 32767.0 / quant_step) * quant_step
         assert np.all(np.abs(q) <= 32767), f"{song.name}/{stem} overflows int16"
         out[stem] = q.astype(np.int16)
     total = sum(out[s].astype(np.int32) for s in STEMS)
@@ -825,6 +854,9 @@ def main(argv=None):
     parser.add_argument("--n-heldout", type=int, default=5,
                         help="songs in each of valid and test (default 5)")
     parser.add_argument("--soundfont", default=DEFAULT_SF2, help=f"SF2 file (default {DEFAULT_SF2})")
+    parser.add_argument("--quant-step", type=int, default=QUANT_STEP, choices=[1, 2, 4, 8, 16],
+                        help="stems are multiples of this many int16 units (default %(default)s "
+                             "= 13-bit resolution; 1 = full 16 bit, about 40%% larger files)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                         help="parallel fluidsynth renders (does not change the output)")
     args = parser.parse_args(argv)
@@ -844,21 +876,35 @@ def main(argv=None):
     t_start = time.time()
     songs = plan_songs(args.n_songs, args.seed, args.n_heldout)
     if os.path.exists(args.out):
+        # only ever replace a folder that this script wrote (or an empty one)
+        if os.listdir(args.out) and not os.path.exists(os.path.join(args.out, "manifest.csv")):
+            sys.exit(f"{args.out} exists and is not a dataset folder written by this script; "
+                     "refusing to replace it")
         shutil.rmtree(args.out)
     os.makedirs(args.out)
 
     manifest, song_rows = [], []
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        futures = {(s.name, stem): pool.submit(render_stem, s, stem, args.soundfont, tmp)
-                   for s in songs for stem in STEMS}
-        for song in songs:
-            raw = {stem: futures[(song.name, stem)].result() for stem in STEMS}
-            out = mix_song(song, raw)
+        # render a few songs ahead of the one being mixed (bounded memory)
+        futures, ahead = {}, max(2, args.jobs)
+
+        def submit(k):
+            if k < len(songs):
+                for stem in STEMS:
+                    futures[(k, stem)] = pool.submit(render_stem, songs[k], stem, args.soundfont, tmp)
+
+        for k in range(ahead):
+            submit(k)
+        for i, song in enumerate(songs):
+            raw = {stem: futures.pop((i, stem)).result() for stem in STEMS}
+            submit(i + ahead)
+            out = mix_song(song, raw, args.quant_step)
             folder = os.path.join(args.out, song.split, song.name)
             os.makedirs(folder)
             for stem in ("mixture",) + STEMS:
                 path = os.path.join(folder, f"{stem}.flac")
-                sf.write(path, out[stem], SR, subtype="PCM_16", format="FLAC")
+                sf.write(path, out[stem], SR, subtype="PCM_16", format="FLAC",
+                         compression_level=1.0)
                 rel = os.path.relpath(path, args.out).replace(os.sep, "/")
                 manifest.append([rel, song.split, song.name, stem,
                                  f"{len(out[stem]) / SR:.6f}", SR, sha256_of(path)])
