@@ -114,16 +114,31 @@ def load_tests(autograder: Path) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def points_possible(tests: dict[str, str]) -> dict[str, float]:
-    """Points per question, as otter resolves them from the test files."""
+def test_cases(tests: dict[str, str]) -> dict[str, dict]:
+    """Parse otter's test files (in the grader, trusted) into plain data for the child.
+
+    Returns
+    -------
+    dict of str to dict
+        Per question: ``cases`` (each with ``name``, ``code``, ``hidden``, ``points``,
+        ``failure_message``) and ``all_or_nothing``, with points resolved as otter does.
+    """
     from otter.test_files.ok_test import OKTestFile
 
-    possible = {}
+    parsed = {}
     for name, source in tests.items():
         env: dict = {}
-        exec(source, env)  # instructor-written test files, trusted
-        possible[name] = float(OKTestFile.from_spec(env["test"]).possible)
-    return possible
+        exec(source, env)  # instructor-written test files
+        test_file = OKTestFile.from_spec(env["test"])
+        parsed[name] = {"all_or_nothing": bool(test_file.all_or_nothing), "cases": [
+            {"name": c.name, "code": c.body, "hidden": bool(c.hidden), "points": float(c.points),
+             "failure_message": c.failure_message} for c in test_file.test_cases]}
+    return parsed
+
+
+def points_possible(tests: dict[str, str]) -> dict[str, float]:
+    """Points per question, as otter resolves them from the test files."""
+    return {q: sum(c["points"] for c in spec["cases"]) for q, spec in test_cases(tests).items()}
 
 
 def _read_notebook(path: Path):
@@ -233,7 +248,7 @@ def _grade_cells(student: str, cells, problem, tests, *, limits: Limits, possibl
         ready = _read_line(from_child_r, deadline)
         if ready is not None and ready.startswith(b"ready"):
             # only now do the tests exist for the child, with the token its answer must carry
-            os.write(to_child_w, (json.dumps({"tests": tests, "token": token}) + "\n").encode())
+            os.write(to_child_w, (json.dumps({"tests": test_cases(tests), "token": token}) + "\n").encode())
             os.close(to_child_w)
             to_child_w = -1
             outcome = _parse_outcome(_read_line(from_child_r, deadline), token)
@@ -404,7 +419,6 @@ def _child(read_fd: int, write_fd: int) -> None:
     setup = json.loads(inbox.readline())
     cell_s = setup["cell_s"]
     from IPython.core.inputtransformer2 import TransformerManager
-    from otter.test_files.ok_test import OKTestFile  # imported before the filesystem is sealed
 
     isolated = _isolate(setup["workdir"], setup["hide"], setup["tmpfs_mb"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
@@ -436,7 +450,7 @@ def _child(read_fd: int, write_fd: int) -> None:
             torch_seeded = True
     outbox.write(b"ready\n")
     request = json.loads(inbox.readline())
-    scores, feedback = _run_tests(request["tests"], namespace, cell_s, OKTestFile)
+    scores, feedback = _run_tests(request["tests"], namespace, cell_s)
     answer = {"token": request["token"], "scores": scores, "feedback": feedback, "cell_errors": errors,
               "isolated": isolated}
     outbox.write((json.dumps(answer) + "\n").encode())
@@ -460,27 +474,48 @@ def _silence_otter() -> None:
     otter.Notebook = GradingNotebook
 
 
-def _run_tests(tests: dict[str, str], namespace: dict, cell_s: float, OKTestFile) -> tuple[dict, str]:
+def _run_case(name: str, code: str, namespace: dict) -> tuple[bool, str]:
+    """Run one doctest case in the student's namespace, as otter does; ``(passed, report)``."""
+    import contextlib
+    import doctest
+    import io
+
+    examples = [e for e in doctest.DocTestParser().parse(code, name) if isinstance(e, doctest.Example)]
+    runner = doctest.DocTestRunner(verbose=False)
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report), contextlib.redirect_stderr(report):
+        result = runner.run(doctest.DocTest(examples, namespace, name, None, None, code), out=report.write,
+                            clear_globs=False)
+    return result.failed == 0, report.getvalue()
+
+
+def _run_tests(tests: dict[str, dict], namespace: dict, cell_s: float) -> tuple[dict, str]:
+    """Score every question; the feedback shows public cases in full and counts hidden ones."""
     scores, parts = {}, []
-    for name, source in tests.items():
-        spec_env: dict = {}
-        exec(source, spec_env)
-        test_file = OKTestFile.from_spec(spec_env["test"])
-        try:
-            signal.setitimer(signal.ITIMER_REAL, cell_s)
-            test_file.run(namespace)
-            scores[name] = float(test_file.score)
-        except BaseException as exc:  # noqa: BLE001 - a test may call into broken student code
-            scores[name] = 0.0
-            parts.append(f"{name}: could not be tested ({type(exc).__name__})")
-            continue
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        hidden = [r for r in test_file.test_case_results if r.test_case.hidden]
-        hidden_note = (f"\n    hidden tests: {sum(r.passed for r in hidden)} of {len(hidden)} passed"
-                       if hidden else "")
-        parts.append(f"{name}: {test_file.score:g} / {test_file.possible:g}\n"
-                     + test_file.summary(public_only=True) + hidden_note)
+    for question, spec in tests.items():
+        passed, lines = [], []
+        for case in spec["cases"]:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, cell_s)
+                ok, report = _run_case(case["name"], case["code"], namespace)
+            except BaseException as exc:  # noqa: BLE001 - a test may call into broken student code
+                ok, report = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            passed.append(ok)
+            if not case["hidden"]:
+                lines.append(f"  {case['name']}: " + ("passed" if ok else "failed\n" + (
+                    f"    {case['failure_message']}\n" if case["failure_message"] else "")
+                    + "    " + report.strip().replace("\n", "\n    ")))
+        hidden = [ok for ok, case in zip(passed, spec["cases"]) if case["hidden"]]
+        if hidden:
+            lines.append(f"  hidden tests: {sum(hidden)} of {len(hidden)} passed")
+        earned = sum(c["points"] for ok, c in zip(passed, spec["cases"]) if ok)
+        possible = sum(c["points"] for c in spec["cases"])
+        if spec["all_or_nothing"] and not all(passed):
+            earned = 0.0
+        scores[question] = earned
+        parts.append(f"{question}: {earned:g} / {possible:g}\n" + "\n".join(lines))
     return scores, "\n\n".join(parts)
 
 
