@@ -80,3 +80,327 @@ def check_bass_boost(boosted, track, *, gain_db: float = 6.0) -> bool:
             return report(False, f"a gain of {gain_db} dB is a factor 10**({gain_db}/20) = {gain:.3f} "
                                  f"in amplitude, not {gain_db}.")
     return check_signal(boosted, expected, name="boosted")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises of ``01_stft_and_phase``.
+
+__all__ += ["check_resolution", "check_cola_hop", "check_n_frames"]
+
+
+def _close(value, target: float, rtol: float) -> bool:
+    return value is not None and bool(np.isfinite(value)) and abs(float(value) - target) <= rtol * abs(target)
+
+
+def check_resolution(hz_per_bin, ms_per_hop, *, sr: int, n_fft: int, hop_length: int, rtol: float = 5e-3) -> bool:
+    """Exercise of ``01_stft_and_phase``: the STFT's frequency step (Hz per bin) and time step (ms per hop).
+
+    Parameters
+    ----------
+    hz_per_bin, ms_per_hop : float or None
+        The student's answers (rounding to two or three significant digits is accepted).
+    sr, n_fft, hop_length : int
+        The settings of the exercise.
+    rtol : float
+        Accepted relative error.
+    """
+    if hz_per_bin is None or ms_per_hop is None:
+        return report(False, "replace None with your expressions for `hz_per_bin` and `ms_per_hop`.")
+    try:
+        hz, ms = float(hz_per_bin), float(ms_per_hop)
+    except (TypeError, ValueError):
+        return report(False, "`hz_per_bin` and `ms_per_hop` should each be one number.")
+    want_hz, want_ms = sr / n_fft, 1000 * hop_length / sr
+    hz_ok, ms_ok = _close(hz, want_hz, rtol), _close(ms, want_ms, rtol)
+    if hz_ok and ms_ok:
+        return report(True, f"{want_hz:.2f} Hz per bin and {want_ms:.2f} ms per hop.")
+    hints = []
+    if not hz_ok:
+        if _close(hz, sr / (n_fft // 2 + 1), rtol) or _close(hz, sr / 2 / (n_fft // 2 + 1), rtol):
+            hints.append(f"`hz_per_bin`: the {n_fft // 2 + 1} bins run from 0 Hz to sr / 2 in "
+                         f"{n_fft // 2} steps, so neighbouring bins are sr / n_fft apart.")
+        elif _close(hz, n_fft / sr, rtol):
+            hints.append("`hz_per_bin` is upside down: it is sr / n_fft.")
+        elif _close(hz, sr / hop_length, rtol):
+            hints.append("`hz_per_bin` depends on the FFT size, not on the hop.")
+        else:
+            hints.append(f"`hz_per_bin` = {hz:g} is off: how far apart (in Hz) are the bins of an "
+                         f"{n_fft}-point DFT at {sr} Hz?")
+    if not ms_ok:
+        if _close(ms, hop_length / sr, rtol):
+            hints.append("`ms_per_hop` is in seconds: multiply by 1000 for milliseconds.")
+        elif _close(ms, 1000 * n_fft / sr, rtol):
+            hints.append("`ms_per_hop` is the window's duration; the frames advance by hop_length samples.")
+        elif _close(ms, 1000 * sr / hop_length, rtol) or _close(ms, sr / hop_length, rtol):
+            hints.append("`ms_per_hop` is upside down: a hop lasts hop_length / sr seconds.")
+        else:
+            hints.append(f"`ms_per_hop` = {ms:g} is off: how long do {hop_length} samples last at {sr} Hz?")
+    return report(False, " ".join(hints))
+
+
+def check_cola_hop(hop_length, *, window: str = "blackman", n_fft: int = 1536, tol: float = 1e-4) -> bool:
+    """Exercise of ``01_stft_and_phase``: the largest hop for which ``window`` satisfies COLA.
+
+    COLA is taken to hold when :func:`course_utils.spectral.cola_deviation` is below ``tol``.
+
+    Parameters
+    ----------
+    hop_length : int or None
+        The student's hop in samples.
+    window : str
+        The window (``scipy.signal.get_window`` name).
+    n_fft : int
+        The window's length in samples.
+    tol : float
+        Largest accepted ripple of the summed windows, relative to their mean.
+    """
+    from . import spectral
+
+    if hop_length is None:
+        return report(False, "the hop is still None: replace None with a number of samples.")
+    if isinstance(hop_length, (float, np.floating)) and float(hop_length).is_integer():
+        hop_length = int(hop_length)
+    if not isinstance(hop_length, (int, np.integer)) or isinstance(hop_length, bool) or not 0 < hop_length <= n_fft:
+        return report(False, f"the hop should be a whole number of samples between 1 and n_fft = {n_fft}, "
+                             f"got {hop_length!r}.")
+    deviation = spectral.cola_deviation(window, n_fft=n_fft, hop_length=int(hop_length))
+    if deviation >= tol:
+        hint = ""
+        if hop_length == n_fft // 2 and window != "hann":
+            hint = " (n_fft / 2 works for Hann, whose window has a single cosine; look at the envelope)"
+        return report(False, f"with hop = {hop_length} the summed {window} windows ripple by "
+                             f"{deviation:.1%} of their mean{hint}. Try other hops with spectral.cola_deviation.")
+    larger = next((h for h in range(n_fft, hop_length, -1)
+                   if spectral.cola_deviation(window, n_fft=n_fft, hop_length=h) < tol), None)
+    if larger is not None:
+        return report(False, f"hop = {hop_length} satisfies COLA (ripple {deviation:.0e}), "
+                             f"but a larger hop does too: look for the largest.")
+    return report(True, f"hop = {hop_length} is the largest COLA hop for a {n_fft}-sample {window} window "
+                        f"(ripple {deviation:.0e}; {n_fft / hop_length:g} frames overlap each sample).")
+
+
+def check_n_frames(answer, *, n_samples: int, n_fft: int, hop_length: int, center: bool = True) -> bool:
+    """Exercise of ``01_stft_and_phase``: how many frames :func:`course_utils.spectral.stft` returns.
+
+    Parameters
+    ----------
+    answer : int or None
+        The student's prediction.
+    n_samples, n_fft, hop_length : int
+        The signal's length and the STFT's settings.
+    center : bool
+        Whether the frames are centred (the course's convention, padding ``n_fft // 2`` zeros
+        at each end).
+    """
+    from . import spectral
+
+    if answer is None:
+        return report(False, "`n_frames` is still None: replace None with your prediction.")
+    y = np.zeros(n_samples, dtype=np.float32)
+    expected = spectral.stft(y, n_fft=n_fft, hop_length=hop_length, center=center).shape[-1]
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        return report(False, f"`n_frames` should be a whole number, got {answer!r}.")
+    if value == expected:
+        return report(True, f"{expected} frames.")
+    if not value.is_integer():
+        return report(False, f"{value:g} is not a whole number: frames come whole (use //).")
+    value = int(value)
+    padded = n_samples + (2 * (n_fft // 2) if center else 0)
+    if center and value == n_samples // hop_length:
+        hint = (f"one short: the padded signal has {padded} samples, and n_fft-sample frames start at "
+                f"0, hop, 2 hop, ... as long as a whole frame fits. Did you count the one at 0?")
+    elif center and value == 1 + (n_samples - n_fft) // hop_length:
+        hint = "that count is for frames that start at sample 0 (center=False); centring pads n_fft // 2 " \
+               "zeros at each end."
+    else:
+        hint = (f"{value} is off by {value - expected:+d}: count how many n_fft-sample frames, one every hop "
+                f"samples, fit in the {padded} samples of the {'padded ' if center else ''}signal.")
+    return report(False, hint)
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises of ``02_masking``.
+
+__all__ += ["check_two_source_irm", "check_ibm_owner"]
+
+
+def check_two_source_irm(answer, V, A) -> bool:
+    """Exercise of ``02_masking``: the ideal ratio mask of the vocals against the accompaniment.
+
+    The expected mask is ``|V| / (|V| + |A|)`` (plus a tiny ``eps`` so silent bins stay finite).
+    Bins where both sources are silent are not compared.
+
+    Parameters
+    ----------
+    answer : np.ndarray or None, shape ``V.shape``
+        The student's mask for the vocals.
+    V, A : np.ndarray, complex, shape ``(n_freq, n_frames)``
+        STFTs of the vocals and of the accompaniment (everything else).
+    """
+    if answer is None:
+        return report(False, "`irm_vocals` is still None: replace None with your expression.")
+    V, A = np.asarray(V), np.asarray(A)
+    answer = np.asarray(answer)
+    if answer.shape != V.shape:
+        return report(False, f"`irm_vocals` has shape {answer.shape}, expected {V.shape} (one value per bin).")
+    if np.iscomplexobj(answer):
+        return report(False, "`irm_vocals` is complex: the ratio mask compares magnitudes, np.abs(V) and np.abs(A).")
+    if not np.isfinite(answer).all():
+        return report(False, "`irm_vocals` holds NaN or infinite values: in silent bins |V| + |A| = 0, so add a "
+                             "small eps (e.g. 1e-12) to the denominator.")
+    mv, ma = np.abs(V).astype(np.float64), np.abs(A).astype(np.float64)
+    total = mv + ma
+    active = total > 1e-6 * max(float(total.max()), 1e-30)
+    if not active.any():
+        return report(False, "both sources are silent everywhere: nothing to compare.")
+
+    def close(candidate):
+        return bool(np.max(np.abs(answer[active] - candidate[active])) < 1e-3)
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        expected = np.where(active, mv / np.where(active, total, 1.0), 0.5)
+        if close(expected):
+            return report(True, "`irm_vocals` = |V| / (|V| + |A|): a value in [0, 1] per bin; the accompaniment's "
+                                "mask is 1 - irm_vocals.")
+        if close(1 - expected):
+            return report(False, "that is the accompaniment's mask |A| / (|V| + |A|); the vocals' mask has |V| on top.")
+        power = mv**2 / np.where(active, mv**2 + ma**2, 1.0)
+        if close(power):
+            return report(False, "you compared powers |V|² / (|V|² + |A|²): that is the Wiener-like mask (p = 2). "
+                                 "The ratio mask of this exercise compares magnitudes (p = 1).")
+        mix = np.abs(V + A).astype(np.float64)
+        if close(mv / np.where(mix > 0, mix, 1.0)):
+            return report(False, "the denominator |V + A| is the mixture's magnitude, which can be smaller than "
+                                 "|V| when the sources cancel (mask > 1). Use the sum of magnitudes |V| + |A|.")
+    error = float(np.max(np.abs(answer[active] - expected[active])))
+    return report(False, f"`irm_vocals` differs from |V| / (|V| + |A|) by up to {error:.3f} in some bins.")
+
+
+def check_ibm_owner(answer, magnitudes, *, names=None) -> bool:
+    """Exercise of ``02_masking``: which source does the ideal binary mask give each bin?
+
+    Parameters
+    ----------
+    answer : sequence of str or int, or None
+        One source per bin, by name (from ``names``) or by index.
+    magnitudes : np.ndarray, shape ``(n_sources, n_bins)``
+        The sources' magnitudes ``|X_i|`` in each bin of the exercise.
+    names : sequence of str, optional
+        The sources' names; default :data:`course_utils.data.STEMS`.
+    """
+    from .data import STEMS
+
+    names = list(STEMS if names is None else names)
+    mags = np.asarray(magnitudes, dtype=np.float64)
+    if answer is None:
+        return report(False, "`owners` is still None: give one source name per bin, e.g. ['vocals', ...].")
+    answer = list(answer)
+    if len(answer) != mags.shape[1]:
+        return report(False, f"`owners` has {len(answer)} entries, but there are {mags.shape[1]} bins.")
+    given = []
+    for a in answer:
+        if isinstance(a, (int, np.integer)) and 0 <= a < len(names):
+            given.append(int(a))
+        elif a in names:
+            given.append(names.index(a))
+        else:
+            return report(False, f"{a!r} is not a source; use one of {names}.")
+    winners = mags.argmax(axis=0)
+    wrong = [k for k in range(mags.shape[1]) if given[k] != winners[k]]
+    if not wrong:
+        return report(True, "the IBM gives each bin to its loudest source: " +
+                      ", ".join(names[w] for w in winners) + ".")
+    hints = []
+    for k in wrong:
+        w = winners[k]
+        rest = float(mags[:, k].sum() - mags[w, k])
+        hint = f"bin {k}: {names[w]} is loudest ({mags[w, k]:g}, against {mags[given[k], k]:g} for {names[given[k]]})"
+        if rest > mags[w, k]:
+            hint += f", and it gets the whole bin although the others together ({rest:g}) are louder"
+        hints.append(hint)
+    return report(False, "; ".join(hints) + ".")
+
+
+# --------------------------------------------------------------------------------------------
+# Exercises of ``03_phase_reconstruction``.
+
+__all__ += ["check_griffin_lim_step", "check_phase_prediction"]
+
+
+def check_griffin_lim_step(answer, previous, magnitude, *, length: int | None = None) -> bool:
+    """Exercise of ``03_phase_reconstruction``: one Griffin-Lim iteration.
+
+    The expected answer is ``magnitude · exp(j ∠ STFT(iSTFT(previous)))``: resynthesise,
+    analyse again, keep the phase, impose the target magnitude.
+
+    Parameters
+    ----------
+    answer : np.ndarray (complex) or None
+        The student's next complex spectrogram, shaped like ``previous``.
+    previous : np.ndarray, complex, shape ``(..., n_freq, n_frames)``
+        The spectrogram the iteration starts from.
+    magnitude : np.ndarray, real, shape ``previous.shape``
+        The target magnitude.
+    length : int, optional
+        The signal length used for the inverse STFT (as in the notebook).
+    """
+    from . import spectral
+
+    if answer is None:
+        return report(False, "`X_next` is still None: replace None with your expression.")
+    answer = np.asarray(answer)
+    if answer.shape != previous.shape:
+        if answer.ndim == previous.ndim - 1:
+            return report(False, f"`X_next` has shape {answer.shape}, which looks like a signal; return the "
+                                 f"complex spectrogram of shape {previous.shape} (STFT, then impose the magnitude).")
+        return report(False, f"`X_next` has shape {answer.shape}, expected {previous.shape}.")
+    if not np.iscomplexobj(answer):
+        return report(False, "`X_next` is real: it should be complex, the target magnitude times a phase factor.")
+    if not np.isfinite(answer).all():
+        return report(False, "`X_next` holds NaN or infinite values (a division by |T| where T is zero?).")
+    rebuilt = spectral.stft(spectral.istft(previous, length=length))
+    if rebuilt.shape != previous.shape:
+        return report(False, "the STFT of the resynthesised signal has another shape: pass `length=n` to istft.")
+    expected = magnitude * np.exp(1j * np.angle(rebuilt))
+    scale = float(np.linalg.norm(magnitude)) or 1.0
+    error = float(np.linalg.norm(answer - expected)) / scale
+    if error < 1e-3:
+        return report(True, f"one Griffin-Lim step (relative difference {error:.1e}).")
+    if float(np.linalg.norm(answer - rebuilt)) / scale < 1e-3:
+        return report(False, "that is STFT(iSTFT(X)), the consistent spectrogram; now keep only its phase "
+                             "and put the target magnitude back.")
+    if float(np.linalg.norm(answer - previous)) / scale < 1e-3:
+        return report(False, "`X_next` equals the spectrogram you started from: resynthesise it with istft "
+                             "and analyse the signal again with stft.")
+    if float(np.linalg.norm(np.abs(answer) - magnitude)) / scale > 1e-3:
+        return report(False, "the magnitude of `X_next` is not the target magnitude: multiply the target "
+                             "magnitude by exp(1j * phase).")
+    if float(np.linalg.norm(answer - np.conj(expected))) / scale < 1e-3:
+        return report(False, "the phase has the wrong sign: use np.angle(T), not its negative.")
+    return report(False, f"the magnitude is right but the phase is not the phase of STFT(iSTFT(X)) "
+                         f"(relative difference {error:.2f}).")
+
+
+def check_phase_prediction(prediction, measured: dict) -> bool:
+    """Exercise of ``03_phase_reconstruction``: predict which phase gives the higher SDR, then measure.
+
+    Parameters
+    ----------
+    prediction : str or None
+        One of the keys of ``measured``.
+    measured : dict of str to float
+        The SDR in dB that the notebook measured for each option.
+    """
+    options = list(measured)
+    if prediction is None:
+        return report(False, f"`prediction` is still None: write one of {options}.")
+    if prediction not in measured:
+        return report(False, f"{prediction!r} is not one of the options {options}.")
+    best = max(options, key=lambda k: measured[k])
+    numbers = ", ".join(f"{k}: {v:.2f} dB" for k, v in measured.items())
+    if prediction == best:
+        return report(True, f"{best!r} gives the higher SDR ({numbers}).")
+    return report(False, f"the measurement says {best!r} ({numbers}). Which bins does this mask keep, and "
+                         "whose phase does the mixture have there?")

@@ -32,6 +32,7 @@ Taught in ``06_evaluation``.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 
@@ -51,6 +52,17 @@ METRICS = ("SDR", "SIR", "SAR", "ISR")
 BACKENDS = ("numpy", "museval")
 
 _CHUNK_BYTES = 64 * 2**20  # working memory per vectorised step (spectra of a batch of frames)
+_WORKERS = -1  # FFT threads: all cores
+
+
+def _one_blas_thread():
+    """Run BLAS/LAPACK on one thread: on a busy machine with few cores, OpenBLAS's threads
+    slow small solves down by 10x or more; on an idle one a thread costs little here."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa's scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")
 
 
 class SilenceWarning(RuntimeWarning):
@@ -302,13 +314,13 @@ def _lag_correlations(u: np.ndarray, v: np.ndarray, max_lag: int) -> np.ndarray:
     Returns ``r`` of shape ``(n_u, n_v, 2 max_lag + 1)`` with
     ``r[a, b, m + max_lag] = sum_t u[a, t] v[b, t + m]`` (signals zero outside ``[0, n)``).
     Each block of ``u`` is correlated with the matching stretch of ``v`` widened by ``max_lag``
-    on both sides; the cross-spectra are summed over blocks (one matrix product per
+    on both sides; the cross-spectra are summed over blocks (one small matrix product per
     frequency) and brought back with one inverse FFT per pair.
     """
     n_u, n = u.shape
     n_v = v.shape[0]
     span = 2 * max_lag
-    n_fft = max(8192, 1 << int(np.ceil(np.log2(8 * span + 1))))
+    n_fft = max(16384, 1 << int(np.ceil(np.log2(8 * span + 1))))
     n_fft = min(n_fft, scipy.fft.next_fast_len(n + span, real=True))
     block = n_fft - span
     n_blocks = -(-n // block)
@@ -323,11 +335,26 @@ def _lag_correlations(u: np.ndarray, v: np.ndarray, max_lag: int) -> np.ndarray:
         b1 = min(b0 + step, n_blocks)
         ub = u_pad[:, b0 * block:b1 * block].reshape(n_u, b1 - b0, block)
         vb = np.lib.stride_tricks.sliding_window_view(v_pad, block + span, axis=1)[:, b0 * block:b1 * block:block]
-        uf = scipy.fft.rfft(ub, n=n_fft, axis=-1)  # (n_u, blocks, freq)
-        vf = scipy.fft.rfft(vb, n=n_fft, axis=-1)  # (n_v, blocks, freq)
-        cross += np.matmul(uf.conj().transpose(2, 0, 1), vf.transpose(2, 1, 0))
-    r = scipy.fft.irfft(cross, n=n_fft, axis=0)[: span + 1]  # lags -max_lag..max_lag
+        uf = scipy.fft.rfft(ub, n=n_fft, axis=-1, workers=_WORKERS)  # (n_u, blocks, freq)
+        vf = scipy.fft.rfft(vb, n=n_fft, axis=-1, workers=_WORKERS)  # (n_v, blocks, freq)
+        np.conjugate(uf, out=uf)
+        cross += np.matmul(uf.transpose(2, 0, 1), vf.transpose(2, 1, 0))
+    r = scipy.fft.irfft(cross, n=n_fft, axis=0, workers=_WORKERS)[: span + 1]  # lags -max_lag..max_lag
     return np.ascontiguousarray(r.transpose(1, 2, 0))
+
+
+def _block_toeplitz(r: np.ndarray, rows=None) -> np.ndarray:
+    """The Gram matrix ``G[(a, p), (b, q)] = r[a, b, p - q + L - 1]`` of delayed signals.
+
+    ``r`` of shape ``(n, n, 2L - 1)`` from :func:`_lag_correlations`; ``rows`` picks signals.
+    """
+    if rows is not None:
+        r = r[np.ix_(rows, rows)]
+    n = r.shape[0]
+    L = (r.shape[-1] + 1) // 2
+    # windows[a, b, i, q] = r[a, b, 2L - 2 - i - q]; p = L - 1 - i gives r[a, b, L - 1 + p - q]
+    windows = np.lib.stride_tricks.sliding_window_view(r[:, :, ::-1], L, axis=-1)[:, :, ::-1]
+    return windows.transpose(0, 2, 1, 3).reshape(n * L, n * L)
 
 
 def _solve_gram(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
@@ -336,7 +363,12 @@ def _solve_gram(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return scipy.linalg.cho_solve(scipy.linalg.cho_factor(gram, lower=True, check_finite=False), rhs,
                                       check_finite=False)
     except np.linalg.LinAlgError:
-        pass
+        warnings.warn(
+            "The delayed references are (numerically) linearly dependent: e.g. band-limited "
+            "signals, or one source a filtered copy of another. Projections are still defined, "
+            "but frame-wise scores (museval's too) depend on rounding there.",
+            RuntimeWarning, stacklevel=4,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
         try:  # museval's choice: LU with a tiny ridge
@@ -349,7 +381,7 @@ def _solve_gram(gram: np.ndarray, rhs: np.ndarray) -> np.ndarray:
 class _Filters:
     basis: np.ndarray  # flat indices (source * n_channels + channel) of the non-silent reference channels
     full: np.ndarray  # (n_basis, L, n_est, n_channels): each estimate from all sources
-    own: list  # per estimate: (rows into basis, (n_rows, L, n_channels)) from its own source only
+    own: np.ndarray  # (n_basis, L, n_est, n_channels): each estimate from its own source (zero elsewhere)
 
 
 def _distortion_filters(refs: np.ndarray, ests: np.ndarray, est_index, filter_length: int) -> _Filters:
@@ -357,90 +389,107 @@ def _distortion_filters(refs: np.ndarray, ests: np.ndarray, est_index, filter_le
 
     ``refs`` (n_src, n_ch, n), ``ests`` (n_est, n_ch, n); filters are fitted for the estimates in
     ``est_index`` (estimate ``j`` against reference ``j``). One Gram matrix of all delayed
-    reference channels, one solve for all estimates and channels.
+    reference channels, one solve for all estimates and channels; then one small solve per
+    estimate against its own source's channels.
     """
     n_src, n_ch, n = refs.shape
     L = filter_length
     flat_refs = refs.reshape(n_src * n_ch, n)
     basis = np.flatnonzero(np.any(flat_refs != 0, axis=1))  # silent channels span nothing
     est_index = list(est_index)
-    x = ests[est_index].reshape(len(est_index) * n_ch, n)
+    n_x = len(est_index) * n_ch
     u = flat_refs[basis]
-    r = _lag_correlations(u, np.concatenate([u, x]), L - 1)
+    r = _lag_correlations(u, np.concatenate([u, ests[est_index].reshape(n_x, n)]), L - 1)
     nb = len(basis)
-    lags = np.arange(L)[:, None] - np.arange(L)[None, :] + L - 1  # G[(a, p), (b, q)] = r_ab(p - q)
-    gram4 = r[:, :nb][:, :, lags]  # (nb, nb, L, L)
-    gram = gram4.transpose(0, 2, 1, 3).reshape(nb * L, nb * L)
-    gram = 0.5 * (gram + gram.T)
-    rhs = r[:, nb:, L - 1:].transpose(0, 2, 1)  # (nb, L, n_x): <delayed ref, estimate>
-    full = _solve_gram(gram, rhs.reshape(nb * L, -1)).reshape(nb, L, len(est_index), n_ch)
-    own = []
+    rhs = r[:, nb:, L - 1:].transpose(0, 2, 1)  # (nb, L, n_x): <ref delayed by p, estimate>
+    full = _solve_gram(_block_toeplitz(r[:, :nb]), rhs.reshape(nb * L, n_x)).reshape(nb, L, len(est_index), n_ch)
+    own = np.zeros_like(full)
     for k, j in enumerate(est_index):
         rows = np.flatnonzero(basis // n_ch == j)
-        if rows.size == 0:
-            own.append((rows, np.zeros((0, L, n_ch))))
-            continue
-        g = gram4[np.ix_(rows, rows)].transpose(0, 2, 1, 3).reshape(rows.size * L, rows.size * L)
-        d = rhs[rows][:, :, k * n_ch:(k + 1) * n_ch].reshape(rows.size * L, n_ch)
-        own.append((rows, _solve_gram(0.5 * (g + g.T), d).reshape(rows.size, L, n_ch)))
+        if rows.size:
+            d = rhs[rows][:, :, k * n_ch:(k + 1) * n_ch].reshape(rows.size * L, n_ch)
+            own[rows, :, k] = _solve_gram(_block_toeplitz(r[:, :nb], rows), d).reshape(rows.size, L, n_ch)
     return _Filters(basis=basis, full=full, own=own)
 
 
 def _frame_energies(refs, ests, filters: _Filters, est_index, starts, width: int, filter_length: int,
                     images: bool) -> dict:
-    """Energies of the decomposition's terms in each frame, by Parseval in the FFT domain.
+    """Energies of the decomposition's terms in each frame.
 
     As in museval (v4): every frame ``[start, start + width)`` of the references is filtered
     with the whole-signal filters, including the filters' tail of ``filter_length - 1``
-    samples past the frame, where the estimate counts as zero.
+    samples past the frame, where the estimate counts as zero. The projections are formed
+    in the FFT domain (one small matrix product per frequency for all frames, estimates and
+    channels) and their energies taken there (Parseval). Returns arrays
+    ``(n_est, n_frames)`` keyed by the term: ``"s"`` is ``||s_true||²``, ``"x-p"`` is
+    ``||estimate - projection on all sources||²``, ``"pj"`` the projection on the own source.
     """
     n_src, n_ch, n = refs.shape
-    n_fft = scipy.fft.next_fast_len(width + filter_length - 1, real=True)
+    L = filter_length
+    n_fft = scipy.fft.next_fast_len(width + L - 1, real=True)
     n_freq = n_fft // 2 + 1
-    weight = np.full(n_freq, 2.0)
+    weight = np.full(n_freq, 2.0)  # Parseval for one-sided spectra, folded into the spectra
     weight[0] = 1.0
     if n_fft % 2 == 0:
         weight[-1] = 1.0
-    weight /= n_fft
+    root_weight = np.sqrt(weight / n_fft)
     basis = filters.basis
-    full_f = scipy.fft.rfft(filters.full, n=n_fft, axis=1).transpose(2, 3, 0, 1)  # (n_est, ch, nb, freq)
-    own_f = [(rows, scipy.fft.rfft(c, n=n_fft, axis=1).transpose(2, 0, 1)) for rows, c in filters.own]
+    nb = len(basis)
+    n_est = len(est_index)
+    n_x = n_est * n_ch
+    # one filter bank: projections on all sources, on the own source, and (images) the own
+    # projection minus the true source image (a unit impulse on the target channel)
+    banks = [filters.full, filters.own]
+    if images:
+        spat = filters.own.copy()
+        for k, j in enumerate(est_index):
+            for c in range(n_ch):
+                row = np.flatnonzero(basis == j * n_ch + c)
+                spat[row, 0, k, c] -= 1.0  # a silent target channel is not in the basis: s = 0 there
+        banks.append(spat)
+    bank = np.concatenate(banks, axis=2).reshape(nb, L, len(banks) * n_x)
+    bank_f = np.ascontiguousarray(scipy.fft.rfft(bank, n=n_fft, axis=1, workers=_WORKERS).transpose(1, 0, 2))
     flat_refs = refs.reshape(n_src * n_ch, n)
+    flat_ests = ests[est_index].reshape(n_x, n)
+    targets = flat_refs.reshape(n_src, n_ch, n)[est_index].reshape(n_x, n)
     n_frames = len(starts)
     keys = ("s", "x-s", "pj-s", "pj", "p-pj", "p", "x-p") if images else ("pj", "x-pj", "p-pj", "p", "x-p")
-    out = {key: np.zeros((len(est_index), n_frames)) for key in keys}
+    out = {key: np.zeros((n_frames, n_est)) for key in keys}
 
-    def energy(z):
-        return np.einsum("crf,f->r", z.real**2 + z.imag**2, weight)
+    def per_estimate(e):  # (frames, n_x) -> (frames, n_est): sum over channels
+        return e.reshape(e.shape[0], n_est, -1).sum(-1)
 
-    step = max(1, _CHUNK_BYTES // (16 * n_freq * (n_src + 1) * n_ch))
+    def energy(z):  # (freq, frames, n_x) complex -> (frames, n_est)
+        zf = z.view(np.float64)
+        return per_estimate(np.einsum("frk,frk->rk", zf, zf))
+
+    step = max(1, _CHUNK_BYTES // (16 * n_freq * max(nb, len(banks) * n_x)))
     offsets = np.arange(width)
     for f0 in range(0, n_frames, step):
-        rows_t = np.asarray(starts[f0:f0 + step])[:, None] + offsets
-        ref_f = scipy.fft.rfft(flat_refs[:, rows_t], n=n_fft, axis=-1)  # (n_src*ch, frames, freq)
-        basis_f = ref_f[basis]
-        for k, j in enumerate(est_index):
-            est_f = scipy.fft.rfft(ests[j][:, rows_t], n=n_fft, axis=-1)  # (ch, frames, freq)
-            p = np.zeros_like(est_f)
-            for b in range(len(basis)):
-                p += full_f[k, :, b, None, :] * basis_f[b][None]
-            rows, cf = own_f[k]
-            pj = np.zeros_like(est_f)
-            for i, b in enumerate(rows):
-                pj += cf[:, i, None, :] * basis_f[b][None]
-            fs = slice(f0, f0 + rows_t.shape[0])
-            if images:
-                s = ref_f[j * n_ch:(j + 1) * n_ch]
-                out["s"][k, fs] = energy(s)
-                out["x-s"][k, fs] = energy(est_f - s)
-                out["pj-s"][k, fs] = energy(pj - s)
-            else:
-                out["x-pj"][k, fs] = energy(est_f - pj)
-            out["pj"][k, fs] = energy(pj)
-            out["p-pj"][k, fs] = energy(p - pj)
-            out["p"][k, fs] = energy(p)
-            out["x-p"][k, fs] = energy(est_f - p)
-    return out
+        rows_t = np.asarray(starts[f0:f0 + step])[:, None] + offsets  # (frames, width)
+        fs = slice(f0, f0 + rows_t.shape[0])
+        x_t = flat_ests[:, rows_t]
+        if images:  # in the time domain: the true source image needs no projection
+            s_t = targets[:, rows_t]
+            out["s"][fs] = per_estimate(np.einsum("krt,krt->rk", s_t, s_t))
+            s_t -= x_t
+            out["x-s"][fs] = per_estimate(np.einsum("krt,krt->rk", s_t, s_t))
+        basis_f = scipy.fft.rfft(flat_refs[basis][:, rows_t], n=n_fft, axis=-1, workers=_WORKERS)
+        basis_f *= root_weight
+        proj = np.matmul(basis_f.transpose(2, 1, 0), bank_f)  # (freq, frames, banks * n_x)
+        p, pj = proj[..., :n_x], proj[..., n_x:2 * n_x]
+        x = scipy.fft.rfft(x_t, n=n_fft, axis=-1, workers=_WORKERS)
+        x *= root_weight
+        x = np.ascontiguousarray(x.transpose(2, 1, 0))  # (freq, frames, n_x)
+        out["p"][fs] = energy(np.ascontiguousarray(p))
+        out["pj"][fs] = energy(np.ascontiguousarray(pj))
+        if images:
+            out["pj-s"][fs] = energy(np.ascontiguousarray(proj[..., 2 * n_x:]))
+        else:
+            out["x-pj"][fs] = energy(np.subtract(x, pj, out=x.copy()))
+        out["p-pj"][fs] = energy(np.subtract(p, pj))
+        out["x-p"][fs] = energy(np.subtract(x, p, out=x))
+    return {key: value.T for key, value in out.items()}
 
 
 def _ratios(e: dict, images: bool) -> tuple:
@@ -509,8 +558,9 @@ def _evaluate(refs, ests, names, starts, width, filter_length, images) -> tuple:
     scored = [j for j in range(n_est) if not (dead_ref[j] or dead_est[j])]
     result = tuple(np.full((n_est, len(starts)), np.nan) for _ in range(4))
     if scored:
-        filters = _distortion_filters(refs, ests, scored, filter_length)
-        energies = _frame_energies(refs, ests, filters, scored, starts, width, filter_length, images)
+        with _one_blas_thread():
+            filters = _distortion_filters(refs, ests, scored, filter_length)
+            energies = _frame_energies(refs, ests, filters, scored, starts, width, filter_length, images)
         for out, values in zip(result, _ratios(energies, images)):
             out[scored] = values
     return result, dead_ref, dead_est
@@ -556,7 +606,13 @@ def decompose(references, estimate, *, index: int, filter_length: int = FILTER_L
     Taught in ``06_evaluation``.
     """
     est = np.asarray(estimate)
-    refs, ests = _check_sources(references, est[None] if est.ndim else est)
+    ref_shape = np.shape(references)
+    if est.shape != tuple(ref_shape[1:]):
+        raise ValueError(
+            f"estimate has shape {est.shape} but one reference has shape {tuple(ref_shape[1:])} "
+            f"(references: {tuple(ref_shape)}); pass one estimated source, shaped like one reference."
+        )
+    refs, ests = _check_sources(references, est[None])
     n_src, n_ch, n = refs.shape
     if int(index) != index or not 0 <= index < n_src:
         raise ValueError(f"index must be an integer in [0, {n_src}), got {index!r}.")
@@ -568,15 +624,14 @@ def decompose(references, estimate, *, index: int, filter_length: int = FILTER_L
     x[index] = ests[0]
     if not np.any(refs[index] != 0):
         raise ValueError(f"Reference {index} is silent (all zeros): there is no target to project onto.")
-    filters = _distortion_filters(refs, x, [index], L)
+    with _one_blas_thread():
+        filters = _distortion_filters(refs, x, [index], L)
     n_out = n + L - 1
     n_fft = scipy.fft.next_fast_len(n_out, real=True)
-    basis_f = scipy.fft.rfft(refs.reshape(n_src * n_ch, n)[filters.basis], n=n_fft, axis=-1)
-    full_f = scipy.fft.rfft(filters.full[:, :, 0], n=n_fft, axis=1)  # (nb, freq, ch)
-    p = scipy.fft.irfft(np.einsum("bfc,bf->cf", full_f, basis_f), n=n_fft, axis=-1)[:, :n_out]
-    rows, own = filters.own[0]
-    own_f = scipy.fft.rfft(own, n=n_fft, axis=1)
-    pj = scipy.fft.irfft(np.einsum("bfc,bf->cf", own_f, basis_f[rows]), n=n_fft, axis=-1)[:, :n_out]
+    basis_f = scipy.fft.rfft(refs.reshape(n_src * n_ch, n)[filters.basis], n=n_fft, axis=-1, workers=_WORKERS)
+    p, pj = (scipy.fft.irfft(np.einsum("bfc,bf->cf", scipy.fft.rfft(c[:, :, 0], n=n_fft, axis=1), basis_f),
+                             n=n_fft, axis=-1, workers=_WORKERS)[:, :n_out]
+             for c in (filters.full, filters.own))
     x_pad = np.zeros((n_ch, n_out))
     x_pad[:, :n] = ests[0]
     shape = est.shape[:-1] + (n_out,)
@@ -691,7 +746,7 @@ def bss_eval_frames(references, estimates, *, sr: int, win_length: int | None = 
         (sdr, sir, sar, isr), dead_ref, dead_est = _evaluate(refs, ests, names, starts, frame_width, L, images)
     else:
         dead_ref, dead_est = _silent_sources(refs, ests, names)
-        sdr, sir, sar, isr = _museval_frames(refs, ests, dead_ref, dead_est, width, hop, L, images)
+        sdr, sir, sar, isr = _museval_frames(refs, ests, dead_ref, dead_est, width, hop, L, images, len(starts))
     bad = _silent_frames(refs, ests, dead_ref, dead_est, starts, frame_width, names, sr)
     for metric in (sdr, sir, sar, isr):
         metric[:, bad] = np.nan
@@ -699,31 +754,31 @@ def bss_eval_frames(references, estimates, *, sr: int, win_length: int | None = 
                          times=starts / sr)
 
 
-def _museval_frames(refs, ests, dead_ref, dead_est, width, hop, filter_length, images):
+def _museval_frames(refs, ests, dead_ref, dead_est, width, hop, filter_length, images, n_frames):
     """museval's frame-wise scores for our layout; silent sources handled as in our path."""
+    n_est = len(ests)
+    if np.all(dead_ref[:n_est] | dead_est[:n_est]):
+        return tuple(np.full((n_est, n_frames), np.nan) for _ in range(4))
     import museval  # needs ffmpeg on PATH at import
 
-    n_est = len(ests)
     keep = np.flatnonzero(~dead_ref)  # a silent reference spans nothing: leave it out
     stand_in = ests.copy() if n_est == len(refs) else np.concatenate([ests, refs[n_est:]])
     stand_in[:n_est][dead_est[:n_est]] = refs[:n_est][dead_est[:n_est]]  # museval raises on silence
     r = refs[keep].transpose(0, 2, 1)
     e = stand_in[keep].transpose(0, 2, 1)
-    if images and filter_length == FILTER_LENGTH:
-        scores = museval.evaluate(r, e, win=width, hop=hop)
-    else:
-        sdr, isr, sir, sar, _ = museval.metrics.bss_eval(
-            r, e, window=width, hop=hop, compute_permutation=False, filters_len=filter_length,
-            framewise_filters=False, bsseval_sources_version=not images)
-        scores = (sdr, isr, sir, sar)
-    n_frames = scores[0].shape[1]
+    with _one_blas_thread():
+        if images and filter_length == FILTER_LENGTH:
+            scores = museval.evaluate(r, e, win=width, hop=hop)
+        else:
+            sdr, isr, sir, sar, _ = museval.metrics.bss_eval(
+                r, e, window=width, hop=hop, compute_permutation=False, filters_len=filter_length,
+                framewise_filters=False, bsseval_sources_version=not images)
+            scores = (sdr, isr, sir, sar)
     out = []
     for values in (scores[0], scores[2], scores[3], scores[1]):  # sdr, sir, sar, isr
-        full = np.full((len(refs), n_frames), np.nan)
+        full = np.full((len(refs), values.shape[1]), np.nan)
         full[keep] = values
         full[dead_est] = np.nan
-        if not images and values is scores[1]:
-            full[:] = np.nan
         out.append(full[:n_est])
     return tuple(out)
 
