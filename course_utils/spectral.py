@@ -230,3 +230,171 @@ def amplitude_to_db(S: np.ndarray, *, ref: float | None = None, amin: float = 1e
     if top_db is not None:
         db = np.maximum(db, db.max() - top_db)
     return db.astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# Overlap-add and phase: taught in ``01_stft_and_phase``.
+
+__all__ += ["window_envelope", "cola_deviation", "phase_deviation", "instantaneous_frequency"]
+
+
+def window_envelope(window: str = "hann", *, n_fft: int = N_FFT, hop_length: int | None = None, n_frames: int,
+                    win_length: int | None = None, power: float = 1.0) -> np.ndarray:
+    """The sum of the shifted windows, ``sum_m w(n - m * hop_length) ** power``.
+
+    Overlap-adding the frames of an STFT multiplies the signal by this envelope, so the
+    inverse recovers the signal where the envelope is constant (the COLA condition) or where
+    it can be divided out (wherever it is not zero).
+
+    Parameters
+    ----------
+    window : str
+        A window name for :func:`scipy.signal.get_window`, as in :func:`stft`.
+    n_fft, hop_length, win_length
+        As in :func:`stft`; ``hop_length`` defaults to ``win_length // 4``.
+    n_frames : int
+        How many frames are added, at least 1.
+    power : float
+        ``1``: the plain sum, for a window applied once (at analysis only). ``2``: the sum of
+        squares, for a window applied at analysis and again at synthesis, as :func:`istft`
+        does (the same as :func:`librosa.filters.window_sumsquare`).
+
+    Returns
+    -------
+    np.ndarray, float64, shape ``(n_fft + hop_length * (n_frames - 1),)``
+        Frame ``m`` covers samples ``m * hop_length`` to ``m * hop_length + n_fft - 1``
+        (the frame grid before centring removes ``n_fft // 2`` samples at the start).
+
+    Notes
+    -----
+    Taught in ``01_stft_and_phase``.
+    """
+    hop_length, win_length = _resolve(n_fft, hop_length, win_length)
+    if int(n_frames) != n_frames or n_frames < 1:
+        raise ValueError(f"n_frames must be a positive integer, got {n_frames}.")
+    if not power > 0:
+        raise ValueError(f"power must be positive, got {power}.")
+    n_frames = int(n_frames)
+    w = window_samples(window, n_fft=n_fft, win_length=win_length).astype(np.float64) ** power
+    starts = np.arange(n_frames) * hop_length
+    index = (starts[:, None] + np.arange(n_fft)).ravel()
+    return np.bincount(index, weights=np.tile(w, n_frames), minlength=n_fft + hop_length * (n_frames - 1))
+
+
+def cola_deviation(window: str = "hann", *, n_fft: int = N_FFT, hop_length: int | None = None,
+                   win_length: int | None = None, power: float = 1.0) -> float:
+    """How far a window/hop pair is from constant overlap-add (COLA): 0 when it satisfies it.
+
+    The envelope of :func:`window_envelope` is periodic with period ``hop_length`` away from
+    the edges; this is its peak-to-peak ripple over one period, relative to its mean.
+
+    Parameters
+    ----------
+    window, n_fft, hop_length, win_length, power
+        As in :func:`window_envelope` (``power=2`` checks the sum of squared windows instead).
+
+    Returns
+    -------
+    float
+        ``(max - min) / mean`` of the steady-state envelope: about 1e-7 (float32 windows) for
+        a Hann window with ``hop_length = n_fft // 4`` or ``n_fft // 2``; above 1 for a hop
+        of ``3 * n_fft // 4``; at least 1 when the hop leaves gaps between the windows.
+
+    Notes
+    -----
+    Taught in ``01_stft_and_phase``.
+    """
+    hop_length, win_length = _resolve(n_fft, hop_length, win_length)
+    k = -(-n_fft // hop_length)  # frames that can overlap one sample
+    envelope = window_envelope(window, n_fft=n_fft, hop_length=hop_length, n_frames=2 * k + 1,
+                               win_length=win_length, power=power)
+    period = envelope[k * hop_length:(k + 1) * hop_length]  # every frame that covers it exists
+    mean = period.mean()
+    if mean <= 0:
+        raise ValueError(f"The {window!r} window of {win_length} samples is zero everywhere.")
+    return float((period.max() - period.min()) / mean)
+
+
+def _phase_input(Y, n_fft, hop_length):
+    Y = np.asarray(Y)
+    if Y.ndim < 2:
+        raise ValueError(f"Expected an STFT shaped (..., n_freq, n_frames), got shape {Y.shape}.")
+    if not np.iscomplexobj(Y):
+        raise ValueError("Phase needs the complex STFT (the output of stft), not a magnitude.")
+    n_freq = Y.shape[-2]
+    n_fft = 2 * (n_freq - 1) if n_fft is None else n_fft
+    if n_fft // 2 + 1 != n_freq:
+        raise ValueError(f"Y has {n_freq} frequency bins, but n_fft={n_fft} gives {n_fft // 2 + 1}.")
+    hop_length, _ = _resolve(n_fft, hop_length, None)
+    return Y, n_fft, hop_length
+
+
+def phase_deviation(Y, *, hop_length: int | None = None, n_fft: int | None = None) -> np.ndarray:
+    """Frame-to-frame phase advance minus the advance expected at the bin's centre, wrapped.
+
+    For frame ``m`` and bin ``k``::
+
+        dev[k, m] = wrap(angle(Y[k, m]) - angle(Y[k, m - 1]) - 2 pi k hop_length / n_fft)
+
+    with ``wrap`` mapping into ``[-pi, pi)``. A steady sinusoid gives a constant deviation
+    along time in the bins around its frequency; noise gives random values.
+
+    Parameters
+    ----------
+    Y : np.ndarray, complex, shape ``(..., n_fft // 2 + 1, n_frames)``
+        An STFT from :func:`stft`.
+    hop_length : int, optional
+        The STFT's hop (default ``n_fft // 4``).
+    n_fft : int, optional
+        Inferred from ``Y``'s number of bins.
+
+    Returns
+    -------
+    np.ndarray, float64, the shape of ``Y``
+        In radians. The first frame has no predecessor and is NaN. Only bins with a
+        significant magnitude carry meaning (the phase of a near-zero bin is arbitrary).
+
+    Notes
+    -----
+    Taught in ``01_stft_and_phase``.
+    """
+    Y, n_fft, hop_length = _phase_input(Y, n_fft, hop_length)
+    Y = Y.astype(np.complex128)
+    advance = np.angle(Y[..., 1:] * np.conj(Y[..., :-1]))  # angle difference, already wrapped
+    expected = 2 * np.pi * np.arange(Y.shape[-2]) * hop_length / n_fft
+    dev = np.mod(advance - expected[:, None] + np.pi, 2 * np.pi) - np.pi
+    return np.concatenate([np.full(Y.shape[:-1] + (1,), np.nan), dev], axis=-1)
+
+
+def instantaneous_frequency(Y, *, sr: int, hop_length: int | None = None, n_fft: int | None = None) -> np.ndarray:
+    """Instantaneous frequency in Hz of every STFT bin, from the phase advance between frames.
+
+    ``f[k, m] = k * sr / n_fft + phase_deviation[k, m] * sr / (2 pi hop_length)``: the bin's
+    centre frequency, corrected by how much faster or slower than expected its phase turned.
+    Near a steady sinusoid (within about ``n_fft / (2 * hop_length)`` bins of it) every bin
+    reports the sinusoid's frequency, far more precisely than the bin spacing ``sr / n_fft``.
+
+    Parameters
+    ----------
+    Y : np.ndarray, complex, shape ``(..., n_fft // 2 + 1, n_frames)``
+        An STFT from :func:`stft`.
+    sr : int
+        Sample rate in Hz.
+    hop_length, n_fft
+        As in :func:`phase_deviation`.
+
+    Returns
+    -------
+    np.ndarray, float64, the shape of ``Y``
+        In Hz; NaN in the first frame. Meaningful only where the magnitude is significant.
+
+    Notes
+    -----
+    Taught in ``01_stft_and_phase``.
+    """
+    if not sr > 0:
+        raise ValueError(f"sr must be positive, got {sr}.")
+    Y, n_fft, hop_length = _phase_input(Y, n_fft, hop_length)
+    dev = phase_deviation(Y, hop_length=hop_length, n_fft=n_fft)
+    centre = np.arange(Y.shape[-2]) * sr / n_fft
+    return centre[:, None] + dev * sr / (2 * np.pi * hop_length)
