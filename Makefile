@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help setup system-deps test course lab sync dataset lock clean
+.PHONY: help setup system-deps test course lab sync homework dataset lock clean
 
 help:
 	@echo "make test     install everything (.venv, ffmpeg) and run the whole test suite"
@@ -14,6 +14,7 @@ help:
 	@echo "              (FAST=1 for fast mode)"
 	@echo "make lab      JupyterLab on notebooks/"
 	@echo "make sync     rewrite every notebook's setup cell and the README's syllabus table"
+	@echo "make homework rebuild the student notebooks and build/homework/*/autograder.zip"
 	@echo "make dataset  regenerate data/bundled (needs fluidsynth; see data/README.md)"
 	@echo "make lock     re-pin requirements/lock.txt from pyproject's ranges"
 
@@ -39,6 +40,9 @@ lab: setup
 
 sync: $(STAMP)
 	$(PY) tools/sync_notebooks.py
+
+homework: $(STAMP)
+	$(PY) tools/build_homework.py
 
 dataset:
 	$(PYTHON) tools/generate_dataset.py --out data/bundled --seed 2026
