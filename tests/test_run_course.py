@@ -26,6 +26,7 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
         "listening.players({'tone': np.sin(np.linspace(0, 2000, 8000)).astype('float32')}, sr=8000)",
         "import matplotlib.pyplot as plt\nplt.plot([0, 1])\nplt.title('a line')\nplt.show()",
         "big = np.ones(30_000_000)  # 240 MB, so peak memory is measurable\nprint(big.sum())",
+        "import os\nprint('results go to', os.environ['COURSE_BUILD_DIR'])",
     ])
     make_notebook(src / "02_bad.ipynb", ["raise ValueError('boom')"])
     out = tmp_path / "build"
@@ -43,3 +44,17 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
     index = (out / "index.html").read_text()
     assert "href='01_good.html'" in index and "href='02_bad.html'" in index
     assert "01_good.ipynb" in run.stdout and "failed" in run.stdout  # the printed table
+    assert f"results go to {out.resolve()}" in page  # notebooks that write results write into the output folder
+
+
+def test_runner_runs_only_the_notebooks_asked_for(tmp_path):
+    src = tmp_path / "nbs"
+    src.mkdir()
+    make_notebook(src / "01_one.ipynb", ["print('one')"])
+    make_notebook(src / "02_two.ipynb", ["print('two')"])
+    out = tmp_path / "build"
+    run = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--notebooks", str(src),
+                          "--out", str(out), "--only", "02_*"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    rows = json.loads((out / "report.json").read_text())["rows"]
+    assert [r["notebook"] for r in rows] == ["02_two.ipynb"]

@@ -3,8 +3,9 @@
 For each notebook in ``notebooks/`` (in syllabus order) this runs the notebook in a fresh
 kernel, writes the executed copy and an HTML page to the output folder, and measures the
 wall time and the kernel's peak memory. It then writes ``index.html`` linking the pages,
-``report.json`` with the measurements, and prints a table. It exits non-zero if any
-notebook failed, after running all of them.
+``report.json`` with the measurements, and prints a table (and the leaderboard that notebook
+07 writes into the same folder, ``leaderboard.md``). It exits non-zero if any notebook
+failed, after running all of them. ``--only 07_*`` runs a subset.
 
 Each notebook runs in its own child process so that the kernel's peak memory can be read
 from the operating system's accounting of that child's descendants.
@@ -26,9 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def notebooks(folder: Path) -> list[Path]:
-    """The notebooks to run, in syllabus order (their names start with the number)."""
-    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+def notebooks(folder: Path, only: str = "*") -> list[Path]:
+    """The notebooks to run, in syllabus order (their names start with the number).
+
+    ``only`` is a glob pattern on the file name (``"07_*"``), for a partial run.
+    """
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".") and p.match(only))
 
 
 def run_one(notebook: Path, out: Path, timeout: int) -> dict:
@@ -43,6 +47,7 @@ def run_one(notebook: Path, out: Path, timeout: int) -> dict:
 
     nb = nbformat.read(notebook, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # Agg would replace the kernel's inline backend: no figures
+    os.environ["COURSE_BUILD_DIR"] = str(out.resolve())  # notebooks that write results (07's leaderboard) write here
     start = time.perf_counter()
     status, message = "ok", ""
     try:
@@ -97,13 +102,14 @@ def main(argv=None) -> int:
     parser.add_argument("--notebooks", type=Path, default=ROOT / "notebooks", help="folder of notebooks")
     parser.add_argument("--out", type=Path, default=ROOT / "build", help="output folder")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds allowed per cell")
+    parser.add_argument("--only", default="*", help="run only the notebooks whose file name matches this glob")
     parser.add_argument("--one", type=Path, help=argparse.SUPPRESS)  # used by the child process
     args = parser.parse_args(argv)
     if args.one:
         print(json.dumps(run_one(args.one, args.out, args.timeout)))
         return 0
     rows = []
-    for nb in notebooks(args.notebooks):
+    for nb in notebooks(args.notebooks, args.only):
         print(f"running {nb.name} ...", flush=True)
         child = subprocess.run([sys.executable, __file__, "--one", str(nb), "--out", str(args.out),
                                 "--timeout", str(args.timeout)], capture_output=True, text=True)
@@ -118,6 +124,9 @@ def main(argv=None) -> int:
     (args.out / "report.json").write_text(json.dumps({"fast": fast, "cores": os.cpu_count(), "rows": rows},
                                                      indent=1))
     print(format_table(rows))
+    for name in ("leaderboard.md", "leaderboard-fast.md"):  # written by notebook 07
+        if (args.out / name).is_file():
+            print(f"\n{(args.out / name).read_text(encoding='utf-8')}")
     print(f"\nwrote {args.out / 'index.html'}")
     return 0 if rows and all(r["status"] == "ok" for r in rows) else 1
 
