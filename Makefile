@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help setup system-deps test course lab sync homework dataset lock clean
+.PHONY: help setup system-deps test course lab sync homework dataset lock clean bench
 
 help:
 	@echo "make test     install everything (.venv, ffmpeg) and run the whole test suite"
@@ -17,6 +17,8 @@ help:
 	@echo "make homework rebuild the student notebooks and build/homework/*/autograder.zip"
 	@echo "make dataset  regenerate data/bundled (needs fluidsynth; see data/README.md)"
 	@echo "make lock     re-pin requirements/lock.txt from pyproject's ranges"
+	@echo "make bench    run every benchmark (about an hour), print one table, write benchmarks/results.md"
+	@echo "              (QUICK=1 for a smoke run of a few minutes)"
 
 $(STAMP): requirements/lock.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +36,9 @@ test: setup
 
 course: setup
 	COURSE_FAST=$(if $(FAST),1,0) $(PY) tools/run_course.py --out build
+
+bench: setup
+	$(PY) benchmarks/run_all.py $(if $(QUICK),--quick,)
 
 lab: setup
 	$(VENV)/bin/jupyter lab notebooks/
