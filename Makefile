@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help setup system-deps test course lab sync homework dataset lock clean bench
+.PHONY: help setup system-deps test course lab sync homework slides dataset lock clean bench
 
 help:
 	@echo "make test     install everything (.venv, ffmpeg) and run the whole test suite"
@@ -15,6 +15,7 @@ help:
 	@echo "make lab      JupyterLab on notebooks/"
 	@echo "make sync     rewrite every notebook's setup cell and the README's syllabus table"
 	@echo "make homework rebuild the student notebooks and build/homework/*/autograder.zip"
+	@echo "make slides   build the lecture slides (reveal.js, offline) into build/slides/"
 	@echo "make dataset  regenerate data/bundled (needs fluidsynth; see data/README.md)"
 	@echo "make lock     re-pin requirements/lock.txt from pyproject's ranges"
 	@echo "make bench    run every benchmark (about an hour), print one table, write benchmarks/results.md"
@@ -48,6 +49,9 @@ sync: $(STAMP)
 
 homework: $(STAMP)
 	$(PY) tools/build_homework.py
+
+slides: setup
+	$(PY) tools/build_slides.py --out build/slides
 
 dataset:
 	$(PYTHON) tools/generate_dataset.py --out data/bundled --seed 2026
