@@ -159,7 +159,12 @@ waveform Demucs, hence "hybrid"."""
 
 
 def cite(section: str) -> str:
-    """A citation of one section of the lecture notes, e.g. ``cite("Demucs (v2)")``."""
+    """A citation of one section of the lecture notes, e.g. ``cite("Demucs (v2)")``.
+
+    Notes
+    -----
+    Taught in ``07_tools_and_state_of_the_art``.
+    """
     return f"{LECTURE_NOTES}, section “{section}”"
 
 
@@ -552,7 +557,12 @@ training *and test* songs plus 150 extra songs (torchaudio's documentation)."""
 
 
 def pretrained_cache_path(bundle: str = PRETRAINED_BUNDLE) -> Path:
-    """Where torchaudio keeps the downloaded weights of ``bundle`` (under ``torch.hub.get_dir()``)."""
+    """Where torchaudio keeps the downloaded weights of ``bundle`` (under ``torch.hub.get_dir()``).
+
+    Notes
+    -----
+    Taught in ``07_tools_and_state_of_the_art``.
+    """
     import torch
     import torchaudio
 
