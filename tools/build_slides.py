@@ -58,6 +58,10 @@ MATHJAX_URL = f"{LIB}/mathjax/MathJax.js?config=TeX-AMS_CHTML-full,Safe"
 WIDTH, HEIGHT = 1280, 720  # the slide canvas in CSS pixels (16:9); reveal.js scales it to the screen
 
 
+class BuildError(RuntimeError):
+    """Something the build needs is missing, with what to do about it."""
+
+
 @dataclass
 class Deck:
     """One built deck: its file, title, number of slides and build time."""
@@ -75,7 +79,7 @@ def deck_paths(selection=()) -> list[Path]:
         return paths
     chosen = [p for p in paths if any(p.name == s or p.name.startswith(f"{s}_") or p.stem == s for s in selection)]
     if len(chosen) < len(selection):
-        raise SystemExit(f"No deck matches {selection}; decks: {[p.name for p in paths]}")
+        raise BuildError(f"No deck matches {selection}; decks: {[p.name for p in paths]}")
     return chosen
 
 
@@ -90,7 +94,7 @@ def npm_install() -> None:
         return
     npm = shutil.which("npm")
     if npm is None:
-        raise SystemExit("npm is missing: run `make system-deps` (installs node and npm) or install Node.js >= 18.")
+        raise BuildError("npm is missing: run `make system-deps` (installs node and npm) or install Node.js >= 18.")
     print("npm ci (slides/package-lock.json changed or not installed yet)", flush=True)
     # --ignore-scripts: the packages are plain files; nothing needs to run at install time
     subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--ignore-scripts", "--loglevel=error"],
@@ -99,11 +103,12 @@ def npm_install() -> None:
 
 
 def copy_lib(out: Path) -> None:
-    """Copy the files of :data:`LIB_FILES` from ``node_modules`` to ``out/lib``."""
+    """Copy the files of :data:`LIB_FILES` from ``node_modules`` to ``out/lib`` (replacing what was there)."""
+    shutil.rmtree(out / LIB, ignore_errors=True)
     for package, rel in LIB_FILES:
         src, dst = NODE_MODULES / package / rel, out / LIB / package / rel
         if not src.exists():
-            raise SystemExit(f"{src} is missing: delete slides/node_modules and build again.")
+            raise BuildError(f"{src} is missing: delete slides/node_modules and build again.")
         dst.parent.mkdir(parents=True, exist_ok=True)
         if src.is_dir():
             shutil.copytree(src, dst, dirs_exist_ok=True)
@@ -179,10 +184,10 @@ Keys: arrows move, <kbd>S</kbd> opens the speaker view with the notes and a time
 
 def build(out: Path, *, selection=(), jobs: int | None = None) -> list[Deck]:
     """Install the JavaScript, copy it next to the pages and build the decks (in parallel)."""
+    paths = deck_paths(selection)
     npm_install()
     out.mkdir(parents=True, exist_ok=True)
     copy_lib(out)
-    paths = deck_paths(selection)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(paths)))
     # kernels inherit this: decks built side by side share the cores instead of fighting for them
     threads = str(max(1, (os.cpu_count() or 1) // jobs))
@@ -201,7 +206,11 @@ def main(argv=None) -> int:
     parser.add_argument("--jobs", type=int, default=None, help="decks built at once (default: CPU count)")
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    decks = build(args.out, selection=args.decks, jobs=args.jobs)
+    try:
+        decks = build(args.out, selection=args.decks, jobs=args.jobs)
+    except BuildError as error:
+        print(f"make slides: {error}", file=sys.stderr)
+        return 1
     for d in decks:
         print(f"{d.path.name:<40} {d.n_slides:3d} slides  {d.seconds:5.1f} s")
     print(f"{len(decks)} decks in {args.out} ({time.perf_counter() - start:.1f} s); open {args.out / 'index.html'}")
