@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import numbers
+from collections.abc import Mapping, Sequence
 
 import matplotlib as mpl
 import numpy as np
@@ -79,8 +80,8 @@ def _cell(value, digits: int | None, na_rep: str) -> str:
     return f"<td>{html.escape(str(value))}</td>"
 
 
-def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight=(), digits=None, index: bool = False,
-               na_rep: str = "N/A") -> HTML:
+def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight: Sequence = (),
+               digits: int | Mapping[str, int] | None = None, index: bool = False, na_rep: str = "N/A") -> HTML:
     """Render a DataFrame as a plain HTML table for a slide.
 
     Parameters
@@ -105,9 +106,11 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight=(), di
     """
     frame = df.rename_axis(df.index.name or "").reset_index() if index else df
     keys = list(df.index) if index else list(range(len(df)))
-    places = dict(digits) if isinstance(digits, dict) else dict.fromkeys(frame.columns, digits)
-    head = "".join(f'<th class="num">{html.escape(str(c))}</th>' if pd.api.types.is_numeric_dtype(frame[c])
-                   else f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    places = dict(digits) if isinstance(digits, Mapping) else dict.fromkeys(frame.columns, digits)
+    numeric = [pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+               for c in frame.columns]                  # their headers are right-aligned like their cells
+    head = "".join(f'<th class="num">{html.escape(str(c))}</th>' if num else f"<th>{html.escape(str(c))}</th>"
+                   for c, num in zip(frame.columns, numeric))
     rows = []
     for key, row in zip(keys, frame.itertuples(index=False)):
         cls = ' class="highlight"' if key in highlight else ""

@@ -67,7 +67,7 @@ def chromium() -> str:
                 "(installs it with apt-get) or install chromium, or set CHROMIUM=/path/to/chrome.")
 
 
-def run_browser(*args: str, timeout: float = 120) -> str:
+def run_browser(*args: str, timeout: float = 300) -> str:
     """Run headless Chromium with the network blocked; return its stdout."""
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
