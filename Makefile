@@ -9,7 +9,7 @@ export PATH := $(abspath $(VENV))/bin:$(PATH)
 .PHONY: help setup system-deps test course lab sync homework slides dataset lock clean bench
 
 help:
-	@echo "make test     install everything (.venv, ffmpeg) and run the whole test suite"
+	@echo "make test     install everything (.venv, ffmpeg, chromium, npm) and run the whole test suite"
 	@echo "make course   execute every notebook into build/ (HTML + index), print a timing table"
 	@echo "              (FAST=1 for fast mode)"
 	@echo "make lab      JupyterLab on notebooks/"
