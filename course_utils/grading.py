@@ -15,20 +15,31 @@ each submission in a child process of its own:
   child answers with a random token the student's code never saw: printed "results" and
   test files searched for on disk are worth nothing.
 
-Every file in the submissions folder gets a row in ``grades.csv`` whatever it holds, and a
+A submission is a notebook file (``ada.ipynb``), or a folder (``ada/``) or zip file
+(``ada.zip``) holding exactly one notebook and the files it produced, such as the results
+file of homework 2 (:func:`save_results`). Those files are size-capped
+(``Limits.attachment_kb``) and put beside the notebook in the child's working directory,
+as Gradescope puts the files a student uploads. Cells tagged ``otter_ignore`` (a long
+training run) are skipped, as otter skips them.
+
+Every entry in the submissions folder gets a row in ``grades.csv`` whatever it holds, and a
 feedback file. Grading is deterministic: the same batch gives the same grades.
 
 Command line (``course-grade`` once the package is installed)::
 
     course-grade SUBMISSIONS_DIR --autograder dist/autograder/autograder.zip --out grades/
 
-Taught to instructors in the README, section "Grading homework".
+Taught to instructors in the README, section "Grading homework", and in
+``notebooks/homework/README.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import binascii
 import json
+import math
 import os
 import re
 import resource
@@ -43,11 +54,16 @@ import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-__all__ = ["Limits", "SubmissionResult", "load_tests", "grade_submission", "grade_batch", "main"]
+__all__ = ["Limits", "SubmissionResult", "load_tests", "grade_submission", "grade_batch", "save_results",
+           "load_results", "ResultsFileError", "RESULTS_FORMAT", "IGNORE_TAG", "main"]
 
 STATUS_OK = "ok"
+IGNORE_TAG = "otter_ignore"
+"""Cells with this tag are not run when grading (otter's own convention, so Gradescope agrees)."""
+MAX_ATTACHMENTS = 32
+_SKIPPED_NAMES = {"__MACOSX", ".ipynb_checkpoints", "__pycache__"}
 
 
 @dataclass(frozen=True)
@@ -65,12 +81,16 @@ class Limits:
         Heap memory of the child process (``RLIMIT_DATA``).
     file_mb : int
         Largest file the child may write.
+    attachment_kb : int
+        Largest file handed in beside the notebook (in a submission folder or zip); a
+        larger one is left out, and the row's message says so.
     """
 
     wall_s: float = 600.0
     cell_s: float = 120.0
     memory_mb: int = 4096
     file_mb: int = 64
+    attachment_kb: int = 1024
 
 
 @dataclass
@@ -89,9 +109,23 @@ class SubmissionResult:
         return round(sum(self.scores.values()), 4)
 
 
+@dataclass
+class _Submission:
+    """What the grader read from one entry of the submissions folder (before running anything)."""
+
+    student: str
+    cells: list | None
+    problem: str | None = None
+    files: dict[str, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
 def student_id(path: Path) -> str:
-    """The student id a submission's file name carries: its stem, reduced to safe characters."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem) or "unnamed"
+    """The student id a submission carries: a file's stem (``ada.ipynb``, ``ada.zip``) or a
+    folder's name (``ada/``), reduced to safe characters."""
+    path = Path(path)
+    name = path.name if path.is_dir() else path.stem
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name) or "unnamed"
 
 
 def load_tests(autograder: Path) -> dict[str, str]:
@@ -141,24 +175,144 @@ def points_possible(tests: dict[str, str]) -> dict[str, float]:
     return {q: sum(c["points"] for c in spec["cases"]) for q, spec in test_cases(tests).items()}
 
 
-def _read_notebook(path: Path):
-    """Parse a submission; return ``(code_cells, None)`` or ``(None, reason)``."""
+# ---------------------------------------------------------------- reading a submission
+
+
+def _ignored(cell) -> bool:
+    """Whether otter skips this cell when grading (tag ``otter_ignore`` or ``otter: {ignore: true}``)."""
+    meta = cell.get("metadata", {})
+    otter_meta = meta.get("otter", {})
+    return IGNORE_TAG in (meta.get("tags") or []) or (isinstance(otter_meta, dict) and bool(otter_meta.get("ignore")))
+
+
+def _parse_notebook(raw: bytes):
+    """Parse a notebook's bytes; return ``(code_cells, None)`` or ``(None, reason)``.
+
+    Code cells tagged ``otter_ignore`` are left out, as otter leaves them out.
+    """
     import nbformat
 
     try:
-        raw = path.read_text(encoding="utf-8")
-    except (UnicodeDecodeError, OSError) as exc:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
         return None, f"not a readable text file ({type(exc).__name__})"
     try:
-        json.loads(raw)
+        json.loads(text)
     except ValueError as exc:
         return None, f"not valid JSON ({exc})"
     try:
-        nb = nbformat.reads(raw, as_version=4)
+        nb = nbformat.reads(text, as_version=4)
         nbformat.validate(nb)
     except Exception as exc:  # nbformat raises several kinds for malformed notebooks
         return None, f"valid JSON but not a Jupyter notebook ({str(exc).splitlines()[0][:200]})"
-    return [c.source for c in nb.cells if c.cell_type == "code"], None
+    return [c.source for c in nb.cells if c.cell_type == "code" and not _ignored(c)], None
+
+
+def _read_notebook(path: Path):
+    """Parse a submitted notebook file; return ``(code_cells, None)`` or ``(None, reason)``."""
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        return None, f"not a readable file ({type(exc).__name__})"
+    return _parse_notebook(raw)
+
+
+def _kb(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def _member_path(name: str) -> str | None:
+    """A safe relative POSIX path for a file inside a submission, or None to skip it."""
+    parts = [p for p in PurePosixPath(name.replace("\\", "/")).parts if p not in ("", ".")]
+    if not parts or name.startswith("/") or ".." in parts:
+        return None
+    if any(p in _SKIPPED_NAMES or p.startswith(".") for p in parts):
+        return None
+    return "/".join(parts)
+
+
+def _strip_common_folder(names: list[str]) -> dict[str, str]:
+    """Map each path to itself without a first folder that every path shares (a zipped folder)."""
+    firsts = {n.split("/", 1)[0] for n in names}
+    if len(firsts) == 1 and all("/" in n for n in names):
+        return {n: n.split("/", 1)[1] for n in names}
+    return {n: n for n in names}
+
+
+def _read_bundle(student: str, entries: dict[str, tuple[int, object]], limits: Limits, kind: str) -> _Submission:
+    """A submission from a folder or zip: ``entries`` maps a relative path to ``(size, read)``."""
+    entries = {new: entries[old] for old, new in _strip_common_folder(sorted(entries)).items()}
+    notebooks = sorted(n for n in entries if n.lower().endswith(".ipynb"))
+    if len(notebooks) != 1:
+        found = f"{len(notebooks)} notebooks ({', '.join(notebooks[:5])})" if notebooks else "no notebook (.ipynb)"
+        return _Submission(student, None, f"the {kind} holds {found}; hand in exactly one notebook")
+    sub = _Submission(student, None)
+    size, read = entries.pop(notebooks[0])
+    sub.cells, sub.problem = _parse_notebook(read(None))
+    cap = limits.attachment_kb * 1024
+    for name, (size, read) in sorted(entries.items()):
+        if len(sub.files) >= MAX_ATTACHMENTS:
+            sub.notes.append(f"left out {len(entries) - MAX_ATTACHMENTS} more files (at most {MAX_ATTACHMENTS})")
+            break
+        if size > cap:
+            sub.notes.append(f"left out {name}: {_kb(size)}, over the {_kb(cap)} limit for a file handed in "
+                             f"beside the notebook")
+            continue
+        data = read(cap + 1)
+        if data is None or len(data) > cap:
+            sub.notes.append(f"left out {name}: unreadable or over the {_kb(cap)} limit")
+            continue
+        sub.files[name] = data
+    return sub
+
+
+def _read_file(path: Path, limit: int | None) -> bytes | None:
+    try:
+        with path.open("rb") as f:
+            return f.read(-1 if limit is None else limit)
+    except OSError:
+        return None if limit is not None else b""
+
+
+def _read_submission(path: Path, limits: Limits) -> _Submission:
+    """Read one entry of the submissions folder: a notebook, a folder or a zip; never raises."""
+    path = Path(path)
+    student = student_id(path)
+    if path.is_dir():
+        entries = {}
+        for p in sorted(path.rglob("*")):
+            rel = _member_path(p.relative_to(path).as_posix())
+            if rel is None or p.is_dir():
+                continue
+            if p.is_symlink() or not p.is_file():
+                continue  # links could point anywhere: never followed
+            entries[rel] = (p.stat().st_size, lambda limit, p=p: _read_file(p, limit))
+        return _read_bundle(student, entries, limits, "folder")
+    if path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(path) as z:
+                entries = {}
+                for info in z.infolist():
+                    rel = _member_path(info.filename)
+                    if rel is None or info.is_dir():
+                        continue
+
+                    def read(limit, info=info):
+                        try:
+                            with z.open(info) as f:
+                                return f.read(-1 if limit is None else limit)
+                        except (zipfile.BadZipFile, OSError, RuntimeError, EOFError, NotImplementedError):
+                            return None if limit is not None else b""
+
+                    entries[rel] = (info.file_size, read)
+                return _read_bundle(student, entries, limits, "zip file")
+        except (zipfile.BadZipFile, OSError) as exc:
+            return _Submission(student, None, f"not a readable zip file ({exc})")
+    cells, problem = _read_notebook(path)
+    return _Submission(student, cells, problem)
+
+
+# ---------------------------------------------------------------- grading one submission
 
 
 def _child_limits(limits: Limits):
@@ -192,6 +346,12 @@ def _read_line(fd: int, deadline: float) -> bytes | None:
     return buffer
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
 def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limits(),
                      possible: dict[str, float] | None = None, hide=()) -> SubmissionResult:
     """Grade one submission in a sandboxed child process; never raises for a bad submission.
@@ -199,7 +359,8 @@ def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limi
     Parameters
     ----------
     path : Path
-        The submitted file (anything: the result says what was wrong with it).
+        The submission: a notebook file, or a folder or ``.zip`` with one notebook and the
+        files handed in with it (anything: the result says what was wrong with it).
     tests : dict of str to str
         From :func:`load_tests`.
     limits : Limits
@@ -212,17 +373,19 @@ def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limi
     -------
     SubmissionResult
     """
-    cells, problem = _read_notebook(path)
-    return _grade_cells(student_id(path), cells, problem, tests, limits=limits,
-                        possible=points_possible(tests) if possible is None else possible, hide=hide)
+    return _grade(_read_submission(path, limits), tests, limits=limits,
+                  possible=points_possible(tests) if possible is None else possible, hide=hide)
 
 
-def _grade_cells(student: str, cells, problem, tests, *, limits: Limits, possible, hide) -> SubmissionResult:
+def _grade(sub: _Submission, tests, *, limits: Limits, possible, hide) -> SubmissionResult:
     zero = {q: 0.0 for q in tests}
-    if cells is None:
-        return SubmissionResult(student, zero, possible, "invalid", problem,
-                                f"Your submission could not be graded: {problem}.")
-    workdir = Path(tempfile.mkdtemp(prefix=f"grade-{student}-"))
+    notes = "; ".join(sub.notes)
+    if sub.cells is None:
+        return SubmissionResult(sub.student, zero, possible, "invalid", sub.problem,
+                                f"Your submission could not be graded: {sub.problem}.")
+    received = ("Files handed in with the notebook: " + ", ".join(f"{n} ({_kb(len(b))})" for n, b in sub.files.items())
+                if sub.files else "No files handed in with the notebook.") + (f"\nNote: {notes}." if notes else "")
+    workdir = Path(tempfile.mkdtemp(prefix=f"grade-{sub.student}-"))
     to_child_r, to_child_w = os.pipe()
     from_child_r, from_child_w = os.pipe()
     token = secrets.token_hex(16)
@@ -234,8 +397,9 @@ def _grade_cells(student: str, cells, problem, tests, *, limits: Limits, possibl
         if key in os.environ:
             env[key] = os.environ[key]
     command = [sys.executable, "-m", "course_utils.grading", "--child", str(to_child_r), str(from_child_w)]
-    setup = {"cells": cells, "cell_s": limits.cell_s, "workdir": str(workdir),
-             "hide": [str(Path(h).resolve()) for h in hide], "tmpfs_mb": limits.file_mb * 4}
+    setup = {"cells": sub.cells, "cell_s": limits.cell_s, "workdir": str(workdir),
+             "hide": [str(Path(h).resolve()) for h in hide], "tmpfs_mb": limits.file_mb * 4,
+             "files": {name: base64.b64encode(data).decode("ascii") for name, data in sub.files.items()}}
     proc = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL, pass_fds=(to_child_r, from_child_w),
                             preexec_fn=_child_limits(limits))
@@ -244,11 +408,11 @@ def _grade_cells(student: str, cells, problem, tests, *, limits: Limits, possibl
     deadline = time.monotonic() + limits.wall_s
     outcome = None
     try:
-        os.write(to_child_w, (json.dumps(setup) + "\n").encode())
+        _write_all(to_child_w, (json.dumps(setup) + "\n").encode())
         ready = _read_line(from_child_r, deadline)
         if ready is not None and ready.startswith(b"ready"):
             # only now do the tests exist for the child, with the token its answer must carry
-            os.write(to_child_w, (json.dumps({"tests": test_cases(tests), "token": token}) + "\n").encode())
+            _write_all(to_child_w, (json.dumps({"tests": test_cases(tests), "token": token}) + "\n").encode())
             os.close(to_child_w)
             to_child_w = -1
             outcome = _parse_outcome(_read_line(from_child_r, deadline), token)
@@ -270,14 +434,16 @@ def _grade_cells(student: str, cells, problem, tests, *, limits: Limits, possibl
             status, message = "timeout", f"stopped after the {limits.wall_s:.0f} s limit"
         else:
             status, message = "crashed", f"the grading process died (exit status {proc.returncode})"
-        return SubmissionResult(student, zero, possible, status, message,
-                                f"Your submission could not be graded: {message}.")
+        return SubmissionResult(sub.student, zero, possible, status, "; ".join(filter(None, [message, notes])),
+                                f"Your submission could not be graded: {message}.\n{received}")
     scores = {q: float(outcome["scores"].get(q, 0.0)) for q in tests}
     errors = outcome["cell_errors"]
     message = f"{len(errors)} cell(s) raised: " + "; ".join(errors[:3]) if errors else ""
+    message = "; ".join(filter(None, [notes, message]))
     if not outcome["isolated"]:
         message = ("no filesystem isolation on this machine; " + message).strip("; ")
-    return SubmissionResult(student, scores, possible, STATUS_OK, message[:500], outcome["feedback"])
+    return SubmissionResult(sub.student, scores, possible, STATUS_OK, message[:500],
+                            f"{received}\n\n{outcome['feedback']}")
 
 
 def _parse_outcome(line: bytes | None, token: str) -> dict | None:
@@ -294,12 +460,14 @@ def _parse_outcome(line: bytes | None, token: str) -> dict | None:
 
 def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limits = Limits(),
                 workers: int = 2):
-    """Grade every file in ``submissions`` and write ``grades.csv`` and ``feedback/<student>.txt``.
+    """Grade every entry of ``submissions`` and write ``grades.csv`` and ``feedback/<student>.txt``.
 
     Parameters
     ----------
     submissions : Path
-        A folder of submitted files, one per student, named by student id.
+        A folder with one entry per student, named by student id: a notebook file
+        (``ada.ipynb``), or a folder (``ada/``) or zip file (``ada.zip``) with one notebook
+        and the files handed in with it. Names starting with a dot are skipped.
     autograder : Path
         The ``autograder.zip`` (or its unzipped folder) from ``otter assign``.
     out : Path
@@ -319,12 +487,19 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
     tests = load_tests(autograder)
     possible = points_possible(tests)
     # read every submission before running any: nothing one does can change another's input
-    files = sorted(p for p in Path(submissions).iterdir() if p.is_file() and not p.name.startswith("."))
-    parsed = [(student_id(p), *_read_notebook(p)) for p in files]
+    entries = sorted(p for p in Path(submissions).iterdir()
+                     if not p.name.startswith(".") and (p.is_file() or p.is_dir()))
+    subs, seen = [], set()
+    for p in entries:
+        sub = _read_submission(p, limits)
+        base, k = sub.student, 2
+        while sub.student in seen:  # "ada.ipynb" and "ada/": two rows, two names
+            sub.student, k = f"{base}-{k}", k + 1
+        seen.add(sub.student)
+        subs.append(sub)
     hide = (submissions, autograder, out)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda item: _grade_cells(*item, tests, limits=limits, possible=possible,
-                                                          hide=hide), parsed))
+        results = list(pool.map(lambda sub: _grade(sub, tests, limits=limits, possible=possible, hide=hide), subs))
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     rows = []
@@ -337,6 +512,147 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
     table = pd.DataFrame(rows, columns=["student", *tests, "total", "possible", "status", "message"])
     table.to_csv(out / "grades.csv", index=False)
     return table
+
+
+# ---------------------------------------------------------------- results files (homework artifacts)
+
+RESULTS_FORMAT = "course_utils.grading/results-1"
+"""The ``format`` field of a results file written by :func:`save_results`."""
+
+
+class ResultsFileError(ValueError):
+    """A results file that is missing, too large, not JSON, or not what :func:`save_results` writes."""
+
+
+def save_results(path, *, assignment: str, scores: dict | None = None, separator=None, info: dict | None = None):
+    """Write a homework's results file: scores, a trained model and notes, as one small JSON file.
+
+    Homework that trains a model is not retrained by the grader: the student trains in their
+    own session and hands in this file with the notebook; the grader checks its size, reads
+    it with :func:`load_results` and re-scores the model on a song or two.
+
+    Parameters
+    ----------
+    path : str or Path
+        Where to write it (e.g. ``"hw02_results.json"``, beside the notebook).
+    assignment : str
+        The assignment's name (checked when grading).
+    scores : dict of str to float, optional
+        Scores to report, e.g. SDR in dB per test song. Every value must be finite.
+    separator : course_utils.models.Separator, optional
+        The trained model, stored with :func:`course_utils.models.save` in float16
+        (base64 inside the JSON; a U-Net of 40 000 parameters takes about 120 KB).
+    info : dict, optional
+        Anything else worth keeping, as plain JSON values (loss, epochs, training time...).
+
+    Returns
+    -------
+    Path
+
+    Notes
+    -----
+    Used in ``notebooks/homework`` (homework 2).
+    """
+    blob = {"format": RESULTS_FORMAT, "assignment": str(assignment), "scores": {}, "info": info or {}}
+    for name, value in (scores or {}).items():
+        value = float(value)
+        if not math.isfinite(value):
+            raise ValueError(f"The score of {name!r} is {value}: every reported score must be a finite number.")
+        blob["scores"][str(name)] = value
+    if separator is not None:
+        from . import models
+
+        with tempfile.TemporaryDirectory() as tmp:
+            saved = models.save(Path(tmp) / "model.pt", separator.model, targets=separator.targets, half=True)
+            blob["model"] = base64.b64encode(saved.read_bytes()).decode("ascii")
+    try:
+        text = json.dumps(blob, indent=1, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"info must hold plain JSON values (numbers, strings, lists, dicts): {exc}") from None
+    path = Path(path)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def load_results(path, *, max_bytes: int | None = None, assignment: str | None = None) -> dict:
+    """Read and check a results file written by :func:`save_results`.
+
+    Parameters
+    ----------
+    path : str or Path
+    max_bytes : int, optional
+        The assignment's cap on the file's size; a larger file is refused.
+    assignment : str, optional
+        The assignment it must belong to.
+
+    Returns
+    -------
+    dict
+        ``assignment``, ``scores`` (str to float), ``info``, ``bytes`` (file size),
+        ``separator`` (a :class:`course_utils.models.Separator` on the CPU in evaluation
+        mode, or None if the file holds no model) and ``model_metadata``.
+
+    Raises
+    ------
+    ResultsFileError
+        (a ``ValueError``) saying what is wrong: missing, over the cap, not JSON, a field
+        missing or of the wrong kind, a model that does not load.
+
+    Notes
+    -----
+    Nothing in the file is executed: it is JSON, and the model is read with
+    ``torch.load(weights_only=True)``. Used in ``notebooks/homework`` (homework 2).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ResultsFileError(f"There is no results file {path.name!r} here ({path.resolve().parent}): run the "
+                               f"cells that write it, and hand it in beside the notebook.")
+    size = path.stat().st_size
+    if max_bytes is not None and size > max_bytes:
+        raise ResultsFileError(f"{path.name} is {_kb(size)}, over the cap of {_kb(max_bytes)} for this assignment: "
+                               f"keep the model small (fewer channels or levels) and the info short.")
+    try:
+        blob = json.loads(path.read_bytes().decode("utf-8"),
+                          parse_constant=lambda c: (_ for _ in ()).throw(ValueError(f"{c} is not allowed")))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ResultsFileError(f"{path.name} is not valid JSON ({str(exc)[:200]}): write it with "
+                               f"course_utils.grading.save_results and do not edit it by hand.") from None
+    problems = []
+    if not isinstance(blob, dict):
+        raise ResultsFileError(f"{path.name} holds a JSON {type(blob).__name__}, not the object save_results writes.")
+    if blob.get("format") != RESULTS_FORMAT:
+        problems.append(f"its format is {blob.get('format')!r}, not {RESULTS_FORMAT!r}")
+    if assignment is not None and blob.get("assignment") != assignment:
+        problems.append(f"it belongs to assignment {blob.get('assignment')!r}, not {assignment!r}")
+    scores = blob.get("scores")
+    if not isinstance(scores, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in scores.values()):
+        problems.append("'scores' must map names to finite numbers")
+    info = blob.get("info", {})
+    if not isinstance(info, dict):
+        problems.append("'info' must be a JSON object")
+    if "model" in blob and not isinstance(blob["model"], str):
+        problems.append("'model' must be the base64 text save_results writes")
+    if problems:
+        raise ResultsFileError(f"{path.name} is not a valid results file: " + "; ".join(problems) + ".")
+    separator, metadata = None, {}
+    if "model" in blob:
+        from . import models
+
+        try:
+            raw = base64.b64decode(blob["model"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ResultsFileError(f"The model in {path.name} is not valid base64 ({exc}).") from None
+        with tempfile.TemporaryDirectory() as tmp:
+            model_path = Path(tmp) / "model.pt"
+            model_path.write_bytes(raw)
+            try:
+                separator, metadata = models.load(model_path)
+            except Exception as exc:  # torch raises many kinds for a damaged file
+                raise ResultsFileError(f"The model in {path.name} does not load ({type(exc).__name__}: "
+                                       f"{str(exc)[:200]}).") from None
+    return {"assignment": blob.get("assignment"), "scores": {str(k): float(v) for k, v in scores.items()},
+            "info": info, "bytes": size, "separator": separator, "model_metadata": metadata}
 
 
 # ---------------------------------------------------------------- the child process
@@ -404,10 +720,6 @@ def _isolate(workdir: str, hide: list[str], tmpfs_mb: int) -> bool:
     return True
 
 
-class _CellTimeout(BaseException):
-    """Raised in a cell that runs past its time; BaseException so bare ``except Exception`` misses it."""
-
-
 def _child(read_fd: int, write_fd: int) -> None:
     """Run the student's cells, say ready, receive the tests, run them, answer with the token."""
     import random
@@ -422,6 +734,10 @@ def _child(read_fd: int, write_fd: int) -> None:
 
     isolated = _isolate(setup["workdir"], setup["hide"], setup["tmpfs_mb"])
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
+    for name, data in setup.get("files", {}).items():  # the files handed in, beside the notebook
+        target = Path(setup["workdir"], *PurePosixPath(name).parts)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(base64.b64decode(data))
 
     def on_alarm(signum, frame):
         raise _CellTimeout(f"cell ran longer than {cell_s:.0f} s")
@@ -527,15 +843,20 @@ def main(argv=None) -> int:
         _child(int(argv[1]), int(argv[2]))
         return 0
     parser = argparse.ArgumentParser(prog="course-grade", description="Grade a folder of homework submissions.")
-    parser.add_argument("submissions", type=Path, help="folder with one submitted notebook per student")
+    parser.add_argument("submissions", type=Path,
+                        help="folder with one entry per student: ID.ipynb, or a folder ID/ or ID.zip holding one "
+                             "notebook and the files handed in with it")
     parser.add_argument("--autograder", type=Path, required=True, help="autograder.zip from otter assign")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--workers", type=int, default=2, help="submissions graded in parallel")
     parser.add_argument("--timeout", type=float, default=Limits.wall_s, help="seconds per submission")
     parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission")
+    parser.add_argument("--attachment-kb", type=int, default=Limits.attachment_kb,
+                        help="largest file handed in beside a notebook (larger ones are left out)")
     args = parser.parse_args(argv)
-    limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout, memory_mb=args.memory_mb)
+    limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout, memory_mb=args.memory_mb,
+                    attachment_kb=args.attachment_kb)
     table = grade_batch(args.submissions, args.autograder, args.out, limits=limits, workers=args.workers)
     print(table.drop(columns="message").to_string(index=False))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(table)} feedback files in {args.out / 'feedback'}")

@@ -105,3 +105,156 @@ def test_nothing_outside_the_sandbox_was_touched(batch):
     assert (batch["course"] / "keep.txt").read_text() == "must survive"
     assert len(list(batch["submissions"].iterdir())) == len(CASES)
     assert Path(grading.__file__).is_file()
+
+
+# ------------------------------------------------------------------ submissions with a results file
+#
+# Homework 2's way: the notebook plus a results file (grading.save_results) in a folder or zip.
+# The question r1 reads the file with grading.load_results under the assignment's size cap and
+# re-scores the model in it on one second of a test song; q2 is graded from the notebook.
+
+RESULTS = "results.json"
+CAP = 48 * 1024            # the assignment's cap, checked by the test (as hw02's tests do)
+ATTACHMENT_KB = 96         # the grader's own limit on a file handed in beside the notebook
+R1 = f"""OK_FORMAT = True
+test = {{'name': 'r1', 'points': 2, 'suites': [{{'cases': [
+  {{'code': '>>> from course_utils import grading\\n>>> _res = grading.load_results("{RESULTS}", max_bytes={CAP}, assignment="demo")\\n>>> assert _res["separator"] is not None, "no model in the file"', 'hidden': False, 'locked': False}},
+  {{'code': '>>> from course_utils import data, grading, training\\n>>> _res = grading.load_results("{RESULTS}", max_bytes={CAP})\\n>>> _t = data.load_dataset("bundled", split="test", verify=False)[0]\\n>>> _sdr = training.target_sdr(_t, _res["separator"].separate(_t.mixture[:22050])[0])\\n>>> assert abs(_sdr - _res["scores"][_t.name]) < 0.05, f"the file reports {{_res[\\'scores\\'][_t.name]:.2f}} dB but its model scores {{_sdr:.2f}} dB"', 'hidden': False, 'locked': False}}],
+  'scored': True, 'setup': '', 'teardown': '', 'type': 'doctest'}}]}}
+"""
+NOTEBOOK = ["answer = 42"]
+# name: (kind, notebook cells, results file: "good", "mismatch", "toobig", "huge", "corrupt" or None,
+#        expected q2, r1, status, a word the message holds, a phrase the feedback holds)
+ARTIFACT_CASES = {
+    "good": ("folder", NOTEBOOK, "good", 1, 2, "ok", "", "Files handed in with the notebook: results.json"),
+    "zipped": ("zip", NOTEBOOK, "good", 1, 2, "ok", "", "r1: 2 / 2"),
+    "skipper": ("folder", ["answer = 42", "IGNORED:import time\ntime.sleep(1000)\nanswer = 0"], "good", 1, 2, "ok",
+                "", "r1: 2 / 2"),
+    "missing": ("folder", NOTEBOOK, None, 1, 0, "ok", "", "There is no results file"),
+    "toobig": ("folder", NOTEBOOK, "toobig", 1, 0, "ok", "", "over the cap of 48 KB"),
+    "huge": ("folder", NOTEBOOK, "huge", 1, 0, "ok", "left out results.json", "There is no results file"),
+    "corrupt": ("zip", NOTEBOOK, "corrupt", 1, 0, "ok", "", "is not valid JSON"),
+    "mismatch": ("folder", NOTEBOOK, "mismatch", 1, 1, "ok", "", "but its model scores"),
+    "twonotebooks": ("folder", NOTEBOOK, "good", 0, 0, "invalid", "exactly one notebook", ""),
+    "badzip": ("badzip", NOTEBOOK, None, 0, 0, "invalid", "not a readable zip file", ""),
+}
+
+
+def _results_files(root: Path) -> dict[str, bytes]:
+    """A tiny untrained U-Net and its true score, and the broken variants of that file."""
+    import json
+
+    import torch
+
+    from course_utils import data, models, training
+
+    torch.manual_seed(0)
+    separator = models.Separator(models.UNet(width=2, depth=2))
+    track = data.load_dataset("bundled", split="test", verify=False)[0]
+    path = grading.save_results(root / "model_only.json", assignment="demo", separator=separator)
+    loaded = grading.load_results(path)["separator"]  # the float16 weights the grader will see
+    sdr = training.target_sdr(track, loaded.separate(track.mixture[:22050])[0])
+    good = grading.save_results(root / "good.json", assignment="demo", separator=separator,
+                                scores={track.name: sdr}).read_bytes()
+    blob = json.loads(good)
+
+    def variant(**change):
+        return json.dumps({**blob, **change}).encode()
+
+    files = {"good": good, "mismatch": variant(scores={track.name: sdr + 3.0}),
+             "toobig": variant(info={"padding": "x" * (CAP + 1024 - len(good))}),
+             "huge": variant(info={"padding": "x" * (ATTACHMENT_KB * 1024 + 1024)}),
+             "corrupt": good[: len(good) // 2]}
+    assert len(files["good"]) < CAP < len(files["toobig"]) < ATTACHMENT_KB * 1024 < len(files["huge"])
+    return files
+
+
+def _notebook_bytes(cells) -> bytes:
+    nb = nbformat.v4.new_notebook()
+    for source in cells:
+        cell = nbformat.v4.new_code_cell(source.removeprefix("IGNORED:"))
+        if source.startswith("IGNORED:"):
+            cell.metadata["tags"] = [grading.IGNORE_TAG]
+        nb.cells.append(cell)
+    return nbformat.writes(nb).encode()
+
+
+@pytest.fixture(scope="module")
+def artifact_batch(tmp_path_factory):
+    import zipfile
+
+    root = tmp_path_factory.mktemp("artifacts")
+    autograder = root / "autograder"
+    (autograder / "tests").mkdir(parents=True)
+    (autograder / "tests" / "q2.py").write_text(Q2)
+    (autograder / "tests" / "r1.py").write_text(R1)
+    files = _results_files(root)
+    submissions = root / "submissions"
+    submissions.mkdir()
+    for name, (kind, cells, results, *_) in ARTIFACT_CASES.items():
+        content = {"homework.ipynb": _notebook_bytes(cells)}
+        if results:
+            content[RESULTS] = files[results]
+        if name == "twonotebooks":
+            content["copy.ipynb"] = content["homework.ipynb"]
+        if kind == "folder":
+            (submissions / name).mkdir()
+            for file, data in content.items():
+                (submissions / name / file).write_bytes(data)
+        elif kind == "zip":  # zipped as a folder, as students do
+            with zipfile.ZipFile(submissions / f"{name}.zip", "w") as z:
+                for file, data in content.items():
+                    z.writestr(f"{name}/{file}", data)
+        else:
+            (submissions / f"{name}.zip").write_bytes(b"PK\x03\x04 this is not a zip file")
+    # generous time: importing PyTorch in each child takes seconds, more on a busy machine
+    limits = grading.Limits(wall_s=300, cell_s=150, memory_mb=4096, file_mb=8, attachment_kb=ATTACHMENT_KB)
+    first = grading.grade_batch(submissions, autograder, root / "out1", limits=limits, workers=2)
+    return {"root": root, "first": first}
+
+
+def test_results_file_cases_get_their_expected_rows(artifact_batch):
+    rows = {r["student"]: r for r in artifact_batch["first"].to_dict("records")}
+    assert set(rows) == set(ARTIFACT_CASES)
+    for name, (*_, q2, r1, status, says, feedback_says) in ARTIFACT_CASES.items():
+        row = rows[name]
+        assert (row["q2"], row["r1"], row["status"]) == (q2, r1, status), (name, row)
+        assert row["total"] == q2 + r1 and row["possible"] == 3
+        assert says in (row["message"] if isinstance(row["message"], str) else ""), (name, row["message"])
+        feedback = (artifact_batch["root"] / "out1" / "feedback" / f"{name}.txt").read_text()
+        assert feedback_says in feedback, (name, feedback)
+    assert not isinstance(rows["skipper"]["message"], str) or "longer than" not in rows["skipper"]["message"], \
+        "the cell tagged otter_ignore must not run"
+
+
+
+def test_save_and_load_results_round_trip(tmp_path):
+    import torch
+
+    from course_utils import models
+
+    torch.manual_seed(1)
+    separator = models.Separator(models.UNet(width=2, depth=2))
+    path = grading.save_results(tmp_path / "r.json", assignment="hw", separator=separator, scores={"a": 1.5},
+                                info={"loss": "L1", "epochs": 3})
+    res = grading.load_results(path, max_bytes=10**6, assignment="hw")
+    assert res["scores"] == {"a": 1.5} and res["info"] == {"loss": "L1", "epochs": 3}
+    assert res["bytes"] == path.stat().st_size and res["separator"].targets == ("vocals",)
+    for name, value in separator.model.state_dict().items():  # float16 on disk, float32 back
+        got = res["separator"].model.state_dict()[name]
+        assert got.dtype == value.dtype and torch.allclose(got.float(), value.float(), rtol=1e-3, atol=1e-3), name
+    with pytest.raises(ValueError, match="finite"):
+        grading.save_results(tmp_path / "nan.json", assignment="hw", scores={"a": float("nan")})
+    with pytest.raises(grading.ResultsFileError, match="not 'other'"):
+        grading.load_results(path, assignment="other")
+    with pytest.raises(grading.ResultsFileError, match="over the cap"):
+        grading.load_results(path, max_bytes=1000)
+    (tmp_path / "bad.json").write_text('{"format": "course_utils.grading/results-1", "scores": {"a": "high"}}')
+    with pytest.raises(grading.ResultsFileError, match="finite numbers"):
+        grading.load_results(tmp_path / "bad.json")
+    (tmp_path / "nomodel.json").write_text('{"format": "course_utils.grading/results-1", "scores": {}, '
+                                           '"model": "bm90IGEgbW9kZWw="}')
+    with pytest.raises(grading.ResultsFileError, match="does not load"):
+        grading.load_results(tmp_path / "nomodel.json")
+    with pytest.raises(grading.ResultsFileError, match="no results file"):
+        grading.load_results(tmp_path / "absent.json")

@@ -8,8 +8,14 @@ folder (``tools/build_homework.py``), then:
   folder holds only public cases;
 - graded with ``course_utils.grading.grade_batch`` against the built autograder, the solution
   notebook gets full marks on every autograded question and the untouched student notebook
-  zero, and no cell of either raises;
-- the autograder zip carries the course package and its data, so grading fetches nothing.
+  zero, and no cell of either raises; where students hand in files beside the notebook
+  (``student_files``: homework 2's results file), the solution is submitted as a folder with
+  the files its run wrote, and the untouched notebook alone;
+- the autograder zip carries the course package, its checkpoints and its data, so grading
+  fetches nothing, and never a file that students hand in.
+
+Assignments with ``student_files`` are built with their solution executed (it writes those
+files): for homework 2 that trains two small U-Nets, under a minute on one core.
 """
 
 import json
@@ -37,8 +43,10 @@ MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "END T
            "Answer (instructor)")
 
 
-def test_there_is_an_assignment():
-    assert "hw01_masking_phase" in NAMES
+def test_there_are_the_assignments():
+    assert {"hw01_masking_phase", "hw02_learning_evaluation"} <= set(NAMES)
+    assert build_homework.student_files("hw02_learning_evaluation") == ["hw02_results.json"]
+    assert build_homework.student_files("hw01_masking_phase") == []
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -46,8 +54,8 @@ def built(request, tmp_path_factory):
     """Build one assignment from its committed source into a temporary folder."""
     name = request.param
     root = tmp_path_factory.mktemp(name)
-    paths = build_homework.build(name, student_dir=root / "student", build_dir=root / "build", execute=False,
-                                 run_tests=False, sync=False)
+    paths = build_homework.build(name, student_dir=root / "student", build_dir=root / "build",
+                                 execute=bool(build_homework.student_files(name)), run_tests=False, sync=False)
     return {"name": name, "root": root, **paths}
 
 
@@ -56,7 +64,13 @@ def graded(built):
     """The solution notebook and the untouched student notebook, graded as a batch."""
     submissions = built["root"] / "submissions"
     submissions.mkdir()
-    (submissions / "solution.ipynb").write_bytes(built["solution"].read_bytes())
+    if built["solution_files"]:  # the notebook and the files it wrote, in the student's folder
+        (submissions / "solution").mkdir()
+        (submissions / "solution" / f"{built['name']}.ipynb").write_bytes(built["solution"].read_bytes())
+        for path in built["solution_files"]:
+            (submissions / "solution" / path.name).write_bytes(path.read_bytes())
+    else:
+        (submissions / "solution.ipynb").write_bytes(built["solution"].read_bytes())
     (submissions / "untouched.ipynb").write_bytes(built["student"].read_bytes())
     table = grading.grade_batch(submissions, built["autograder"], built["root"] / "grades",
                                 limits=grading.Limits(wall_s=900, cell_s=300), workers=2)
@@ -134,8 +148,9 @@ def test_committed_student_files_are_what_the_source_builds(built):
     made = {p.name: p.read_text() for p in built["tests"].glob("*")}
     kept = {p.name: p.read_text() for p in (committed / "tests").glob("*")}
     assert kept == made, "the public tests are out of date: run `make homework`"
-    assert sorted(p.name for p in committed.iterdir() if not p.name.startswith(".")) == \
-        sorted([f"{built['name']}.ipynb", "tests"])
+    handed_in = set(build_homework.student_files(built["name"]))  # written when the notebook runs there
+    assert sorted(p.name for p in committed.iterdir() if not p.name.startswith(".") and p.name not in handed_in) \
+        == sorted([f"{built['name']}.ipynb", "tests"])
 
 
 def test_student_notebook_finds_its_tests_locally_and_on_colab(built):
@@ -182,9 +197,11 @@ def test_no_hidden_test_reaches_the_student_files(built):
     tests = grading.load_tests(built["autograder"])
     student = _text(nbformat.read(built["student"], as_version=4))
     public = _public_tests_text(built["tests"])
+    # lines of public cases (of any question, e.g. a shared import) are not secrets
+    shown = {line for source in tests.values() for c in _cases(source) if not c["hidden"]
+             for line in c["code"].splitlines()}
     for question, source in tests.items():
         cases = _cases(source)
-        shown = {line for c in cases if not c["hidden"] for line in c["code"].splitlines()}
         secret = [line for c in cases if c["hidden"] for line in c["code"].splitlines()
                   if line not in shown and len(line) >= 20]
         assert secret, f"{question}: no hidden test to look for"
@@ -238,6 +255,10 @@ def test_autograder_zip_is_self_contained(built, tmp_path):
     assert f"-e {build_homework.GRADESCOPE_SOURCE}/{build_homework.PAYLOAD}" in pip
     assert "torch==2.11.0" in pip and any(p.startswith("otter-grader") for p in pip)
     assert all("git+" not in p and "http" not in p for p in pip), "nothing fetched from a repository"
+    assert {f"course/course_utils/checkpoints/unet_{stem}.pt" for stem in ("vocals", "drums", "bass", "other")} \
+        <= names, "the shipped checkpoints (models.pretrained) are in the image"
+    for file in build_homework.student_files(built["name"]):
+        assert not [n for n in names if Path(n).name == file], f"{file} is handed in by students: not in the zip"
     # the course package in the zip loads the bundled test songs from beside itself
     payload = tmp_path / build_homework.PAYLOAD
     code = ("import course_utils, pathlib; from course_utils import data\n"
@@ -255,3 +276,39 @@ def test_readme_table_is_in_sync():
     assert block == build_homework.assignments_table(), "homework README table drifted: run `make homework`"
     for command in ("make homework", "course-grade", "autograder.zip", "Gradescope", "Colab"):
         assert command in readme, command
+
+
+# ------------------------------------------------------------------ homework 2: the results file
+
+HW2 = "hw02_learning_evaluation"
+
+
+def test_training_cells_are_skipped_when_grading():
+    """The cells that train and write the results file carry otter's ignore tag, in the source and
+    the student notebook alike, so neither course-grade nor otter (Gradescope) retrains."""
+    student = nbformat.read(build_homework.HOMEWORK / HW2 / f"{HW2}.ipynb", as_version=4)
+    for nb in (_source(HW2), student):
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        ignored = [c.source for c in code if grading.IGNORE_TAG in c.metadata.get("tags", [])]
+        graded = "\n".join(c.source for c in code if grading.IGNORE_TAG not in c.metadata.get("tags", []))
+        assert len(ignored) == 2, "two cells: training, and writing the results file"
+        assert "training.train(" in ignored[0] and "grading.save_results(" in ignored[1]
+        assert "training.train(" not in graded and 'split="train"' not in graded, \
+            "nothing the grader runs trains, or needs the training songs (not in the autograder image)"
+
+
+def test_solution_results_file_is_small_and_honest(built):
+    if built["name"] != HW2:
+        pytest.skip("homework 2 only")
+    from course_utils import data, training
+
+    (path,) = built["solution_files"]
+    res = grading.load_results(path, max_bytes=256 * 1024, assignment=HW2)
+    tracks = data.load_dataset("bundled", split="test", verify=False)
+    assert sorted(res["scores"]) == [t.name for t in tracks]
+    valid = res["info"]["valid_sdr"]
+    assert set(valid) == {"L1", "compressed"} and res["info"]["loss"] == max(valid, key=valid.get)
+    median = sorted(res["scores"].values())[2]
+    assert 0 < median < 12, res["scores"]  # above the mixture (about -5 dB), below the IRM oracle (about 13 dB)
+    t = tracks[1]
+    assert abs(training.target_sdr(t, res["separator"].separate(t.mixture)[0]) - res["scores"][t.name]) < 0.05

@@ -13,14 +13,19 @@ public and hidden tests, written questions) this
    ``notebooks/homework/<name>/<name>.ipynb`` (solutions and hidden tests removed) and its
    public tests ``notebooks/homework/<name>/tests/q*.py``;
 4. writes the instructor's files, never committed (``build/`` is ignored):
-   ``build/homework/<name>/autograder.zip`` (all tests, for ``course-grade`` and Gradescope)
-   and ``build/homework/<name>/solution.ipynb`` (solutions, no tests);
+   ``build/homework/<name>/autograder.zip`` (all tests, for ``course-grade`` and Gradescope),
+   ``build/homework/<name>/solution.ipynb`` (solutions, no tests) and, for an assignment whose
+   students hand in files besides the notebook (``student_files`` in its configuration, e.g.
+   homework 2's ``hw02_results.json``), the files the solution wrote, under
+   ``build/homework/<name>/solution_files/``;
 5. rewrites the assignments table of ``notebooks/homework/README.md``.
 
 The autograder zip is otter's, plus a ``course/`` folder: the ``course_utils`` package with its
-``pyproject.toml`` and the bundled test split, installed into Gradescope's image at build time
-(``-e /autograder/source/course`` in its requirements) so that grading clones and downloads
-nothing. ``tests/test_homework.py`` checks that the committed student files are what this
+``pyproject.toml``, its shipped checkpoints and the bundled test split, installed into
+Gradescope's image at build time (``-e /autograder/source/course`` in its requirements) so that
+grading clones and downloads nothing. Files that students hand in are never in it: otter
+leaves ``student_files`` out of the zip, and uses the solution's copies only to grade the
+solution notebook (``otter assign``'s own check). ``tests/test_homework.py`` checks that the committed student files are what this
 script makes from the source, that nothing secret leaks into them, and that the solution
 scores full marks and the untouched student version zero.
 
@@ -59,11 +64,34 @@ START, END = "<!-- assignments:start -->", "<!-- assignments:end -->"
 PAYLOAD = "course"                        # folder of the course inside the autograder zip
 GRADESCOPE_SOURCE = "/autograder/source"  # where Gradescope unpacks the zip
 PAYLOAD_DATA_SPLIT = "test"               # the bundled split the assignments use
+ONE_THREAD = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
+"""Notebooks run with one math thread when building, as in ``course-grade``: on a busy shared
+machine, PyTorch's threads compete and a small U-Net trains ten times slower."""
 
 
 def assignments() -> list[str]:
     """Names of every assignment: the source notebooks in ``notebooks/homework/source``."""
     return sorted(p.stem for p in SOURCES.glob("*.ipynb"))
+
+
+def config(source: Path) -> dict:
+    """The otter configuration (the ``# ASSIGNMENT CONFIG`` raw cell) of a source notebook."""
+    import yaml
+
+    nb = nbformat.read(source, as_version=4)
+    cell = next((c for c in nb.cells if c.cell_type == "raw" and c.source.lstrip().startswith("# ASSIGNMENT CONFIG")),
+                None)
+    if cell is None:
+        raise ValueError(f"{source} has no '# ASSIGNMENT CONFIG' raw cell (otter's assignment configuration).")
+    return yaml.safe_load(cell.source.split("\n", 1)[1]) or {}
+
+
+def student_files(name: str) -> list[str]:
+    """Files that students of assignment ``name`` hand in beside the notebook (``student_files``).
+
+    The solution notebook writes them when it runs, so building such an assignment executes it.
+    """
+    return [str(f) for f in config(SOURCES / f"{name}.ipynb").get("student_files", [])]
 
 
 def normalized(nb):
@@ -166,6 +194,9 @@ def payload_files() -> dict[str, Path]:
     files = {name: ROOT / name for name in ("pyproject.toml", "README.md", "LICENSE")}
     for path in sorted((ROOT / "course_utils").glob("*.py")):
         files[f"course_utils/{path.name}"] = path
+    for pattern in ("*.pt", "*.log.json", "README.md"):  # the package data: shipped U-Net checkpoints
+        for path in sorted((ROOT / "course_utils" / "checkpoints").glob(pattern)):
+            files[f"course_utils/checkpoints/{path.name}"] = path
     data = ROOT / "data"
     for name in ("LICENSE.md", "README.md"):
         if (data / name).is_file():
@@ -204,12 +235,20 @@ def _execute(master: Path, timeout: int) -> None:
 
     nb = nbformat.read(master, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # Agg would replace the kernel's inline backend
+    saved = {k: os.environ.get(k) for k in ONE_THREAD}
+    os.environ.update(ONE_THREAD)  # the kernel inherits it
     try:
         NotebookClient(nb, timeout=timeout, kernel_name="python3",
                        resources={"metadata": {"path": str(master.parent)}}).execute()
     except CellExecutionError as exc:
         raise RuntimeError(f"{master.name}: a cell of the instructor notebook failed (a solution or a test is "
                            f"wrong):\n{exc}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     nbformat.write(nb, master)
 
 
@@ -217,7 +256,8 @@ def _otter_assign(master: Path, dist: Path, run_tests: bool) -> None:
     command = [sys.executable, "-m", "otter", "assign", str(master), str(dist)]
     if not run_tests:
         command.append("--no-run-tests")
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**os.environ, **ONE_THREAD,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("MPLBACKEND", None)
     done = subprocess.run(command, cwd=master.parent, env=env, capture_output=True, text=True)
     if done.returncode != 0:
@@ -240,9 +280,16 @@ def _write_student(dist_student: Path, name: str, out: Path) -> None:
             shutil.copyfile(path, target)
 
 
-def _write_autograder(dist_autograder: Path, name: str, out: Path) -> Path:
+def _write_autograder(dist_autograder: Path, name: str, out: Path, stage: Path) -> Path:
     (zipped,) = dist_autograder.glob(f"{name}-autograder_*.zip")
     out.mkdir(parents=True, exist_ok=True)
+    handed_in = out / "solution_files"
+    if handed_in.is_dir():
+        shutil.rmtree(handed_in)
+    for file in student_files(name):  # what the solution hands in beside the notebook
+        target = handed_in / file
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(stage / file, target)
     target = out / "autograder.zip"
     with zipfile.ZipFile(zipped) as src, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as dst:
         for item in src.infolist():
@@ -268,6 +315,7 @@ def build(name: str, *, student_dir: Path | None = None, build_dir: Path | None 
         Where ``autograder.zip`` and ``solution.ipynb`` go; default ``build/homework/<name>``.
     execute : bool
         Run the instructor notebook first (outputs for otter; a failing cell stops the build).
+        Required for an assignment with ``student_files``: running the solution writes them.
     run_tests : bool
         Let ``otter assign`` grade its solution notebook with every test (full marks or it fails).
     sync : bool
@@ -279,11 +327,15 @@ def build(name: str, *, student_dir: Path | None = None, build_dir: Path | None 
     -------
     dict
         ``student`` (the student notebook), ``tests`` (its public tests folder), ``autograder``
-        (the zip), ``solution`` (the solution notebook).
+        (the zip), ``solution`` (the solution notebook), ``solution_files`` (the files the
+        solution hands in beside the notebook; empty for most assignments).
     """
     source = SOURCES / f"{name}.ipynb"
     if not source.is_file():
         raise FileNotFoundError(f"No assignment {name!r}: {source} does not exist (have: {assignments()}).")
+    if student_files(name) and not execute:
+        raise ValueError(f"{name}: students hand in {student_files(name)} beside the notebook, which only running "
+                         f"the solution produces; build it with execute=True.")
     if sync and sync_source(source):
         print(f"{name}: rewrote the setup cell of {source.relative_to(ROOT)}")
     student_dir = HOMEWORK / name if student_dir is None else Path(student_dir)
@@ -297,9 +349,10 @@ def build(name: str, *, student_dir: Path | None = None, build_dir: Path | None 
         dist = Path(tmp) / "dist"
         _otter_assign(master, dist, run_tests)
         _write_student(dist / "student", name, student_dir)
-        zipped = _write_autograder(dist / "autograder", name, build_dir)
+        zipped = _write_autograder(dist / "autograder", name, build_dir, stage)
     return {"student": student_dir / f"{name}.ipynb", "tests": student_dir / "tests", "autograder": zipped,
-            "solution": build_dir / "solution.ipynb"}
+            "solution": build_dir / "solution.ipynb",
+            "solution_files": [build_dir / "solution_files" / f for f in student_files(name)]}
 
 
 # ------------------------------------------------------------------ the README's table
@@ -351,7 +404,8 @@ def write_readme_table() -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help="assignments to build (default: all)")
-    parser.add_argument("--no-execute", action="store_true", help="do not run the instructor notebook first")
+    parser.add_argument("--no-execute", action="store_true",
+                        help="do not run the instructor notebook first (not for assignments with student_files)")
     parser.add_argument("--no-run-tests", action="store_true", help="skip otter's grading of the solution notebook")
     args = parser.parse_args(argv)
     names = args.names or assignments()
