@@ -21,8 +21,7 @@ Two halves:
   :func:`load_pretrained_hdemucs` fetches torchaudio's ``HDEMUCS_HIGH_MUSDB_PLUS`` weights
   where the network allows, and otherwise says why within a few seconds.
 
-The ``check_*`` functions are the self-checks of the notebook's exercises (they print a
-verdict and return a bool, like :mod:`course_utils.checks`).
+The self-checks of the notebook's exercises are in :mod:`course_utils.checks`.
 
 Taught in ``07_tools_and_state_of_the_art``.
 """
@@ -43,7 +42,6 @@ __all__ = [
     "cite", "demucs_table", "leaderboard_table", "published_results", "model_sizes", "ablation",
     "extra_data_gains", "chunk_bounds", "chunk_weights", "separate_waveform", "PRETRAINED_HOST",
     "PRETRAINED_BUNDLE", "pretrained_cache_path", "can_reach", "load_pretrained_hdemucs",
-    "check_extra_data_gain", "check_chunk_bounds", "check_leaderboard_method",
 ]
 
 LECTURE_NOTES = ("Yi-Hsuan Yang, Source Separation: Quick Notes (Deep Learning for Music Analysis and "
@@ -645,97 +643,3 @@ def load_pretrained_hdemucs(*, bundle: str = PRETRAINED_BUNDLE, timeout: float =
     if device is not None:
         model = model.to(device)
     return model.eval(), sample_rate, f"{bundle} loaded from {path}"
-
-
-# --------------------------------------------------------------------------------------------
-# Self-checks of the notebook's exercises
-
-
-def _report(ok: bool, message: str) -> bool:
-    from .checks import report
-
-    return report(ok, message)
-
-
-def check_extra_data_gain(answer) -> bool:
-    """Exercise of ``07_tools_and_state_of_the_art``: Band-Split RNN's per-source gain from extra data.
-
-    Parameters
-    ----------
-    answer : pandas.Series or dict
-        SDR with extra data minus without, indexed by source (``vocals``, ``drums``, ``bass``,
-        ``other``), in dB.
-    """
-    if answer is None:
-        return _report(False, "replace None with a Series of four numbers, one per source.")
-    lb = leaderboard_table().set_index("model")
-    want = {s: lb.loc["Band-Split RNN (semi-sup.)", s] - lb.loc["Band-Split RNN", s] for s in SOURCES}
-    try:
-        got = {s: float(answer[s]) for s in SOURCES}
-    except (KeyError, TypeError, ValueError):
-        return _report(False, f"index the answer by the sources {list(SOURCES)} (e.g. a row of the "
-                              "leaderboard table minus another).")
-    if all(abs(got[s] + want[s]) < 1e-6 for s in SOURCES):
-        return _report(False, "the sign is flipped: subtract the model without extra data from the one with it.")
-    wrong = [s for s in SOURCES if abs(got[s] - want[s]) > 0.006]
-    if wrong:
-        return _report(False, f"{', '.join(wrong)} not right yet: take 'Band-Split RNN (semi-sup.)' minus "
-                              "'Band-Split RNN', source by source.")
-    best = max(want, key=want.get)
-    return _report(True, f"extra data helps every source, the {best} most (+{want[best]:.2f} dB).")
-
-
-def check_chunk_bounds(answer, *, n_samples: int, segment: int, overlap: int) -> bool:
-    """Exercise of ``07_tools_and_state_of_the_art``: the ``(start, stop)`` of each chunk.
-
-    Parameters
-    ----------
-    answer : list of (int, int)
-    n_samples, segment, overlap : int
-        The settings of the exercise (as in :func:`chunk_bounds`).
-    """
-    if answer is None:
-        return _report(False, "replace None with a list of (start, stop) pairs.")
-    want = chunk_bounds(n_samples, segment=segment, overlap=overlap)
-    try:
-        got = [(int(a), int(b)) for a, b in answer]
-    except (TypeError, ValueError):
-        return _report(False, "give a list of (start, stop) pairs of integers.")
-    if got == want:
-        return _report(True, f"{len(want)} chunks, starting every {segment - overlap} samples.")
-    if got and got[0][0] != 0:
-        return _report(False, "the first chunk starts at sample 0.")
-    if got and got[-1][1] != n_samples:
-        return _report(False, f"the last chunk must stop at the end, sample {n_samples} (it may be shorter).")
-    steps = {b[0] - a[0] for a, b in zip(got, got[1:])}
-    if steps and steps != {segment - overlap}:
-        return _report(False, f"neighbouring chunks share {overlap} samples, so they start "
-                              f"{segment} - {overlap} = {segment - overlap} samples apart.")
-    return _report(False, f"expected {len(want)} chunks, got {len(got)}: stop as soon as a chunk reaches the end.")
-
-
-def check_leaderboard_method(scores, *, method: str, source: str = "bass") -> bool:
-    """Exercise of ``07_tools_and_state_of_the_art``: a new method scored by the leaderboard.
-
-    Parameters
-    ----------
-    scores : pandas.DataFrame
-        The table of :func:`course_utils.leaderboard.leaderboard` with the new method in it.
-    method : str
-        Its name.
-    source : str
-        The stem it estimates.
-    """
-    if scores is None:
-        return _report(False, "replace None with the result of leaderboard.leaderboard(...).")
-    try:
-        rows = scores[(scores["method"] == method) & (scores["source"] == source) & (scores["metric"] == "SDR")]
-    except (KeyError, TypeError):
-        return _report(False, "pass the DataFrame that leaderboard.leaderboard returns.")
-    if rows.empty:
-        return _report(False, f"no SDR of {method!r} for the {source}: is the method named {method!r} and does "
-                              f"it return {{'{source}': signal}}?")
-    values = rows["value"].to_numpy(dtype=float)
-    if not np.isfinite(values).all():
-        return _report(False, "some songs got no finite SDR: is the estimate silent?")
-    return _report(True, f"{method!r} scored on {len(values)} songs: median {source} SDR {np.median(values):.1f} dB.")

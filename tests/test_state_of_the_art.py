@@ -5,7 +5,7 @@ import pytest
 import torch
 import torchaudio
 
-from course_utils import audio, data
+from course_utils import audio, checks, data
 from course_utils import state_of_the_art as sota
 
 
@@ -190,15 +190,15 @@ def test_exercise_checks_accept_the_solutions_and_reject_mistakes(capsys):
     lb = sota.leaderboard_table().set_index("model")
     stems = list(sota.SOURCES)
     gain = lb.loc["Band-Split RNN (semi-sup.)", stems] - lb.loc["Band-Split RNN", stems]
-    assert sota.check_extra_data_gain(gain) and not sota.check_extra_data_gain(-gain)
-    assert not sota.check_extra_data_gain(None) and "sign" in capsys.readouterr().out
-    assert sota.check_chunk_bounds([(0, 30), (20, 50), (40, 70), (60, 90), (80, 100)], n_samples=100, segment=30,
+    assert checks.check_extra_data_gain(gain) and not checks.check_extra_data_gain(-gain)
+    assert not checks.check_extra_data_gain(None) and "sign" in capsys.readouterr().out
+    assert checks.check_chunk_bounds([(0, 30), (20, 50), (40, 70), (60, 90), (80, 100)], n_samples=100, segment=30,
                                    overlap=10)
-    assert not sota.check_chunk_bounds([(0, 30), (30, 60), (60, 90), (90, 100)], n_samples=100, segment=30, overlap=10)
+    assert not checks.check_chunk_bounds([(0, 30), (30, 60), (60, 90), (90, 100)], n_samples=100, segment=30, overlap=10)
     assert "20 samples apart" in capsys.readouterr().out
     import pandas as pd
 
     scores = pd.DataFrame({"track": ["a", "b"], "method": "mine", "source": "bass", "metric": "SDR",
                            "value": [1.0, 2.0]})
-    assert sota.check_leaderboard_method(scores, method="mine")
-    assert not sota.check_leaderboard_method(scores, method="other")
+    assert checks.check_leaderboard_method(scores, method="mine")
+    assert not checks.check_leaderboard_method(scores, method="other")
