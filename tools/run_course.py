@@ -124,9 +124,9 @@ def main(argv=None) -> int:
     (args.out / "report.json").write_text(json.dumps({"fast": fast, "cores": os.cpu_count(), "rows": rows},
                                                      indent=1))
     print(format_table(rows))
-    for name in ("leaderboard.md", "leaderboard-fast.md"):  # written by notebook 07
-        if (args.out / name).is_file():
-            print(f"\n{(args.out / name).read_text(encoding='utf-8')}")
+    board = args.out / ("leaderboard-fast.md" if fast else "leaderboard.md")  # written by notebook 07 in this mode
+    if board.is_file():
+        print(f"\n{board.read_text(encoding='utf-8')}")
     print(f"\nwrote {args.out / 'index.html'}")
     return 0 if rows and all(r["status"] == "ok" for r in rows) else 1
 
