@@ -42,21 +42,16 @@ import json
 import math
 import os
 import re
-import resource
 import secrets
-import select
-import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-__all__ = ["Limits", "SubmissionResult", "load_tests", "grade_submission", "grade_batch", "save_results",
+__all__ = ["Limits", "SubmissionResult", "Grader", "STATUSES", "load_tests", "grade_submission", "grade_batch", "save_results",
            "load_results", "ResultsFileError", "RESULTS_FORMAT", "IGNORE_TAG", "main"]
 
 STATUS_OK = "ok"
@@ -314,47 +309,195 @@ def _read_submission(path: Path, limits: Limits) -> _Submission:
 
 # ---------------------------------------------------------------- grading one submission
 
+STATUSES = {"ok": "graded", "tampered": "replaced library or grader code: every autograded point is 0",
+            "timeout": "ran past the wall-clock limit", "crashed": "its process died before the tests finished",
+            "invalid": "not a notebook the grader can run", "error": "the sandbox could not be set up"}
+"""What each value of the ``status`` column means."""
 
-def _child_limits(limits: Limits):
-    """The function the child runs before ``exec``: its own session and resource limits."""
-
-    def apply():
-        os.setsid()  # own process group: the parent can kill everything it spawns
-        mb = 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_DATA, (limits.memory_mb * mb, limits.memory_mb * mb))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_mb * mb, limits.file_mb * mb))
-        cpu = int(limits.wall_s) + 5
-        resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-    return apply
+# Everything a submission may import is imported once, in the fork server: each submission
+# then starts in milliseconds instead of the seconds these imports take.
+PRELOAD = ("numpy", "scipy", "scipy.signal", "scipy.linalg", "pandas", "matplotlib", "matplotlib.pyplot", "soundfile",
+           "librosa", "torch", "torchaudio", "IPython", "IPython.display", "IPython.core.inputtransformer2", "doctest",
+           "otter", "course_utils")
 
 
-def _read_line(fd: int, deadline: float) -> bytes | None:
-    """Read one line from ``fd`` before ``deadline``; None on timeout or end of file."""
-    buffer = b""
-    while not buffer.endswith(b"\n"):
-        remaining = deadline - time.monotonic()
-        if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+def _preload() -> list[str]:
+    """The modules of :data:`PRELOAD` and every module of the course package."""
+    import pkgutil
+
+    import course_utils
+
+    return [*PRELOAD, *(f"course_utils.{m.name}" for m in pkgutil.iter_modules(course_utils.__path__))]
+
+
+class Grader:
+    """Grade submissions against one assignment's tests, each in its own sandbox.
+
+    Holds the fork server (:class:`course_utils.sandbox.ForkServer`) that every submission is
+    forked from; use it as a context manager, or call :meth:`close`.
+
+    Parameters
+    ----------
+    tests : dict of str to str
+        From :func:`load_tests`.
+    limits : Limits
+    hide : sequence of Path
+        Paths no submission may see even if they lie in a folder it reads (the
+        submissions, the autograder, the grades).
+    tmp_dir : Path, optional
+        Where the (empty) mount points of the sandboxes are made; default the system's.
+    unsafe : bool
+        Grade even where the machine cannot isolate submissions (every row then says so).
+
+    Raises
+    ------
+    course_utils.sandbox.JobError
+        When the machine cannot isolate submissions and ``unsafe`` is False.
+    """
+
+    def __init__(self, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
+                 unsafe: bool = False):
+        from . import data, sandbox
+
+        self.tests, self.limits, self.unsafe = tests, limits, unsafe
+        self.cases = test_cases(tests)
+        self.possible = {q: sum(c["points"] for c in spec["cases"]) for q, spec in self.cases.items()}
+        env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg", "HOME": sandbox.SANDBOX_WORKDIR,
+               "TMPDIR": "/tmp", **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+                                    if k in os.environ}}  # keep the machine's BLAS workarounds
+        self.server = sandbox.ForkServer(preload=_preload(), env=env, expose=[str(data.bundled_root())],
+                                         hide=[str(h) for h in hide], tmp_dir=tmp_dir, unsafe=unsafe)
+        self.jail = sandbox.Jail(wall_s=limits.wall_s, memory_mb=limits.memory_mb, file_mb=limits.file_mb,
+                                 disk_mb=limits.file_mb * 4)
+        if not unsafe:
+            problem = sandbox.probe(self.server)
+            if problem:
+                self.server.close()
+                raise sandbox.JobError(
+                    f"This machine cannot isolate submissions ({problem}). Grade as root, or where user "
+                    f"namespaces are allowed; or pass --unsafe to grade without isolation (a submission can "
+                    f"then read and change your files).")
+
+    def grade(self, sub: _Submission) -> SubmissionResult:
+        """Grade one submission read by :func:`_read_submission`; never raises for a bad one."""
+        zero = {q: 0.0 for q in self.tests}
+        unsafe = "unsafe: graded without isolation (--unsafe)" if self.unsafe else ""
+        notes = "; ".join(filter(None, [unsafe, *sub.notes]))
+        if sub.cells is None:
+            return SubmissionResult(sub.student, zero, self.possible, "invalid",
+                                    "; ".join(filter(None, [sub.problem, notes])),
+                                    f"Your submission could not be graded: {sub.problem}.")
+        received = ("Files handed in with the notebook: " + ", ".join(f"{n} ({_kb(len(b))})" for n, b in sub.files.items())
+                    if sub.files else "No files handed in with the notebook.") + (
+                        f"\nNote: {'; '.join(sub.notes)}." if sub.notes else "")
+        public = [(q, c) for q, spec in self.cases.items() for c in spec["cases"] if not c["hidden"]]
+        hidden = [(q, c) for q, spec in self.cases.items() for c in spec["cases"] if c["hidden"]]
+        token = secrets.token_hex(16)
+        setup = {"token": token, "cells": sub.cells, "cell_s": self.limits.cell_s,
+                 "files": {name: base64.b64encode(data).decode("ascii") for name, data in sub.files.items()}}
+        with self.server.job("course_utils.grading:_sandboxed", jail=self.jail) as job:
+            # the hidden cases enter the sandbox only after the public reports (the feedback) are out
+            ready = job.send(setup) and _answer(job, token)
+            shown = ready and _ask(job, [c for _, c in public])
+            secret = shown and _ask(job, [c for _, c in hidden], reports=False)
+            end = job.finish()
+        if end["setup_error"]:
+            message = f"the sandbox could not be set up ({end['setup_error']})"
+            return SubmissionResult(sub.student, zero, self.possible, "error", message,
+                                    f"Your submission could not be graded: {message}.\n{received}")
+        if not secret:
+            if end["timed_out"]:
+                status, message = "timeout", f"stopped after the {self.limits.wall_s:.0f} s limit"
+            else:
+                status, message = "crashed", f"the grading process died (exit status {end['status']})"
+            return SubmissionResult(sub.student, zero, self.possible, status, "; ".join(filter(None, [message, notes])),
+                                    f"Your submission could not be graded: {message}.\n{received}")
+        passed = {id(c): ok for (_, c), ok in zip(public, shown["results"])}
+        passed.update({id(c): ok for (_, c), ok in zip(hidden, secret["results"])})
+        reports = {id(c): report for (_, c), report in zip(public, shown["reports"])}
+        scores, feedback = _score(self.cases, passed, reports)
+        tampered = sorted(set(ready.get("tampered", [])) | set(secret.get("tampered", [])))
+        errors = ready.get("errors", [])[:50]
+        message = f"{len(errors)} cell(s) raised: " + "; ".join(str(e)[:160] for e in errors[:3]) if errors else ""
+        status = STATUS_OK
+        if tampered:
+            status, scores = "tampered", zero
+            found = ", ".join(str(t)[:80] for t in tampered[:8]) + (" ..." if len(tampered) > 8 else "")
+            message = f"replaced {found}"
+            feedback = (f"Your notebook replaced {found}. The tests ran on the originals, and a submission that "
+                        f"replaces library or grader code gets no autograded points; ask your instructor if this "
+                        f"was not on purpose.\n\n" + feedback)
+        return SubmissionResult(sub.student, scores, self.possible, status,
+                                "; ".join(filter(None, [notes, message]))[:500], f"{received}\n\n{feedback}")
+
+    def close(self) -> None:
+        self.server.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def _answer(job, token: str):
+    """The job's first message that carries ``token`` (lines written by the student's code are skipped)."""
+    while True:
+        message = job.receive()
+        if message is None:
             return None
-        chunk = os.read(fd, 65536)
-        if not chunk:
+        if isinstance(message, dict) and message.get("token") == token:
+            return message
+
+
+def _ask(job, cases: list[dict], *, reports: bool = True):
+    """Send test cases, return the job's answer: ``results`` (one bool per case) and, for
+    public cases, ``reports``; None if the job did not answer in that form."""
+    token = secrets.token_hex(16)
+    if not job.send({"token": token, "reports": reports,
+                     "cases": [{"name": c["name"], "code": c["code"]} for c in cases]}):
+        return None
+    answer = _answer(job, token)
+    if answer is None:
+        return None
+    results = answer.get("results")
+    if not isinstance(results, list) or len(results) != len(cases) or not all(isinstance(r, bool) for r in results):
+        return None
+    if reports:
+        texts = answer.get("reports")
+        if not isinstance(texts, list) or len(texts) != len(cases):
             return None
-        buffer += chunk
-        if len(buffer) > 16 * 1024 * 1024:
-            return None
-    return buffer
+        answer["reports"] = [str(t)[:4000] for t in texts]
+    if not isinstance(answer.get("tampered", []), list):
+        return None
+    return answer
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _score(cases: dict, passed: dict, reports: dict) -> tuple[dict, str]:
+    """Points per question and the feedback: public cases in full, hidden ones only counted."""
+    scores, parts = {}, []
+    for question, spec in cases.items():
+        lines = []
+        for case in spec["cases"]:
+            if not case["hidden"]:
+                ok = passed[id(case)]
+                lines.append(f"  {case['name']}: " + ("passed" if ok else "failed\n" + (
+                    f"    {case['failure_message']}\n" if case["failure_message"] else "")
+                    + "    " + reports[id(case)].strip().replace("\n", "\n    ")))
+        hidden = [passed[id(c)] for c in spec["cases"] if c["hidden"]]
+        if hidden:
+            lines.append(f"  hidden tests: {sum(hidden)} of {len(hidden)} passed")
+        earned = sum(c["points"] for c in spec["cases"] if passed[id(c)])
+        if spec["all_or_nothing"] and not all(passed[id(c)] for c in spec["cases"]):
+            earned = 0.0
+        scores[question] = earned
+        parts.append(f"{question}: {earned:g} / {sum(c['points'] for c in spec['cases']):g}\n" + "\n".join(lines))
+    return scores, "\n\n".join(parts)
 
 
-def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limits(),
-                     possible: dict[str, float] | None = None, hide=()) -> SubmissionResult:
-    """Grade one submission in a sandboxed child process; never raises for a bad submission.
+def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
+                     unsafe: bool = False) -> SubmissionResult:
+    """Grade one submission in a sandbox; never raises for a bad submission.
 
     Parameters
     ----------
@@ -364,102 +507,19 @@ def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limi
     tests : dict of str to str
         From :func:`load_tests`.
     limits : Limits
-    possible : dict, optional
-        Points per question (computed from ``tests`` when not given).
-    hide : sequence of Path
-        Folders the submission must not see (the other submissions, the tests, the grades).
+    hide, tmp_dir, unsafe
+        As for :class:`Grader`.
 
     Returns
     -------
     SubmissionResult
     """
-    return _grade(_read_submission(path, limits), tests, limits=limits,
-                  possible=points_possible(tests) if possible is None else possible, hide=hide)
+    with Grader(tests, limits=limits, hide=hide, tmp_dir=tmp_dir, unsafe=unsafe) as grader:
+        return grader.grade(_read_submission(path, limits))
 
 
-def _grade(sub: _Submission, tests, *, limits: Limits, possible, hide) -> SubmissionResult:
-    zero = {q: 0.0 for q in tests}
-    notes = "; ".join(sub.notes)
-    if sub.cells is None:
-        return SubmissionResult(sub.student, zero, possible, "invalid", sub.problem,
-                                f"Your submission could not be graded: {sub.problem}.")
-    received = ("Files handed in with the notebook: " + ", ".join(f"{n} ({_kb(len(b))})" for n, b in sub.files.items())
-                if sub.files else "No files handed in with the notebook.") + (f"\nNote: {notes}." if notes else "")
-    workdir = Path(tempfile.mkdtemp(prefix=f"grade-{sub.student}-"))
-    to_child_r, to_child_w = os.pipe()
-    from_child_r, from_child_w = os.pipe()
-    token = secrets.token_hex(16)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir), "TMPDIR": str(workdir),
-           "PYTHONHASHSEED": "0", "COURSE_FAST": "1", "MPLBACKEND": "Agg", "MPLCONFIGDIR": str(workdir),
-           "NUMBA_CACHE_DIR": str(workdir), "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-           "OPENBLAS_NUM_THREADS": "1"}
-    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # keep the machine's BLAS workarounds
-        if key in os.environ:
-            env[key] = os.environ[key]
-    command = [sys.executable, "-m", "course_utils.grading", "--child", str(to_child_r), str(from_child_w)]
-    setup = {"cells": sub.cells, "cell_s": limits.cell_s, "workdir": str(workdir),
-             "hide": [str(Path(h).resolve()) for h in hide], "tmpfs_mb": limits.file_mb * 4,
-             "files": {name: base64.b64encode(data).decode("ascii") for name, data in sub.files.items()}}
-    proc = subprocess.Popen(command, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, pass_fds=(to_child_r, from_child_w),
-                            preexec_fn=_child_limits(limits))
-    os.close(to_child_r)
-    os.close(from_child_w)
-    deadline = time.monotonic() + limits.wall_s
-    outcome = None
-    try:
-        _write_all(to_child_w, (json.dumps(setup) + "\n").encode())
-        ready = _read_line(from_child_r, deadline)
-        if ready is not None and ready.startswith(b"ready"):
-            # only now do the tests exist for the child, with the token its answer must carry
-            _write_all(to_child_w, (json.dumps({"tests": test_cases(tests), "token": token}) + "\n").encode())
-            os.close(to_child_w)
-            to_child_w = -1
-            outcome = _parse_outcome(_read_line(from_child_r, deadline), token)
-    except OSError:  # the child died and closed its end
-        outcome = None
-    finally:
-        for fd in (to_child_w, from_child_r):
-            if fd >= 0:
-                os.close(fd)
-        timed_out = time.monotonic() >= deadline
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)  # whatever the submission left running
-        except ProcessLookupError:
-            pass
-        proc.wait()
-        shutil.rmtree(workdir, ignore_errors=True)
-    if outcome is None:
-        if timed_out:
-            status, message = "timeout", f"stopped after the {limits.wall_s:.0f} s limit"
-        else:
-            status, message = "crashed", f"the grading process died (exit status {proc.returncode})"
-        return SubmissionResult(sub.student, zero, possible, status, "; ".join(filter(None, [message, notes])),
-                                f"Your submission could not be graded: {message}.\n{received}")
-    scores = {q: float(outcome["scores"].get(q, 0.0)) for q in tests}
-    errors = outcome["cell_errors"]
-    message = f"{len(errors)} cell(s) raised: " + "; ".join(errors[:3]) if errors else ""
-    message = "; ".join(filter(None, [notes, message]))
-    if not outcome["isolated"]:
-        message = ("no filesystem isolation on this machine; " + message).strip("; ")
-    return SubmissionResult(sub.student, scores, possible, STATUS_OK, message[:500],
-                            f"{received}\n\n{outcome['feedback']}")
-
-
-def _parse_outcome(line: bytes | None, token: str) -> dict | None:
-    if line is None:
-        return None
-    try:
-        outcome = json.loads(line)
-    except ValueError:
-        return None
-    if not isinstance(outcome, dict) or outcome.get("token") != token:
-        return None
-    return outcome
-
-
-def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limits = Limits(),
-                workers: int = 2):
+def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limits = Limits(), workers: int = 2,
+                tmp_dir=None, unsafe: bool = False):
     """Grade every entry of ``submissions`` and write ``grades.csv`` and ``feedback/<student>.txt``.
 
     Parameters
@@ -475,6 +535,10 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
     limits : Limits
     workers : int
         Submissions graded in parallel.
+    tmp_dir : Path, optional
+        Where the sandboxes' mount points are made (default: the system's temporary folder).
+    unsafe : bool
+        Grade without isolation where the machine cannot provide it (see :class:`Grader`).
 
     Returns
     -------
@@ -485,7 +549,6 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
     import pandas as pd
 
     tests = load_tests(autograder)
-    possible = points_possible(tests)
     # read every submission before running any: nothing one does can change another's input
     entries = sorted(p for p in Path(submissions).iterdir()
                      if not p.name.startswith(".") and (p.is_file() or p.is_dir()))
@@ -497,9 +560,10 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
             sub.student, k = f"{base}-{k}", k + 1
         seen.add(sub.student)
         subs.append(sub)
-    hide = (submissions, autograder, out)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(lambda sub: _grade(sub, tests, limits=limits, possible=possible, hide=hide), subs))
+    with Grader(tests, limits=limits, hide=(submissions, autograder, out), tmp_dir=tmp_dir, unsafe=unsafe) as grader:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(grader.grade, subs))
+        possible = grader.possible
     out = Path(out)
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     rows = []
@@ -655,121 +719,214 @@ def load_results(path, *, max_bytes: int | None = None, assignment: str | None =
             "info": info, "bytes": size, "separator": separator, "model_metadata": metadata}
 
 
-# ---------------------------------------------------------------- the child process
+# ---------------------------------------------------------------- inside the sandbox
 
 
 class _CellTimeout(BaseException):
     """Raised in a cell that runs past its time; BaseException so bare ``except Exception`` misses it."""
 
 
-def _isolate(workdir: str, hide: list[str], tmpfs_mb: int) -> bool:
-    """Seal the filesystem for this process, before any student code runs; True if it worked.
+_MISSING = object()
+# Where a replaced function could turn a failing test into a passing one: the test harness,
+# the interpreter's built-ins and the libraries the tests compare with.
+_WATCHED = ("builtins", "math", "cmath", "operator", "functools", "itertools", "doctest", "json", "re", "io",
+            "contextlib", "numpy", "numpy.testing", "numpy.linalg", "numpy.fft", "numpy.random", "numpy.lib",
+            "scipy", "scipy.signal", "scipy.linalg", "torch", "torch.nn", "torch.nn.functional", "torch.testing",
+            "librosa", "pandas", "otter", "course_utils")
+_CONSTANTS = ("builtins", "math", "cmath", "numpy")  # where numbers (pi, inf) are watched too
 
-    In a private mount namespace (a user namespace too when not root): the folders in
-    ``hide`` are covered by empty read-only tmpfs mounts, every mount becomes read-only,
-    ``workdir`` becomes a small writable tmpfs, and
-    the capabilities that could undo this are dropped. Not a security boundary against a
-    determined attacker (use containers, e.g. Gradescope, for that), but deleting or
-    rewriting files, and reading other submissions or the tests, fail.
+
+class _Reference:
+    """What the interpreter looked like before the student's code ran, to compare and restore.
+
+    Watched: every function, class and module bound in :data:`_WATCHED` and the course's
+    modules (and their functions' code), the methods of the classes defined there and of
+    the built-in and numpy scalar types, the ``sys.modules`` entries and the hooks the
+    interpreter calls on its own (``sys.displayhook``, trace and profile functions).
     """
-    import ctypes
 
-    libc = ctypes.CDLL(None, use_errno=True)
-    CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-    MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 1, 2, 4, 32, 4096, 16384, 1 << 18
+    def __init__(self):
+        import builtins
 
-    def mount(source, target, fstype, flags, data=None):
-        enc = (lambda x: x.encode() if isinstance(x, str) else x)
-        if libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) != 0:
-            raise OSError(ctypes.get_errno(), f"mount {target}")
+        import numpy as np
 
-    uid, gid = os.geteuid(), os.getegid()
-    flags = CLONE_NEWNS if uid == 0 else CLONE_NEWNS | CLONE_NEWUSER
-    if libc.unshare(flags) != 0:
-        return False
-    try:
-        if uid != 0:  # become root inside a user namespace of our own, mapped to ourselves outside
-            Path("/proc/self/setgroups").write_text("deny")
-            Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
-            Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
-        mount("none", "/", None, MS_REC | MS_PRIVATE)
-        for path in hide:
-            if os.path.isdir(path):
-                mount("tmpfs", path, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=16k")
-        mount_points = [line.split()[4] for line in Path("/proc/self/mountinfo").read_text().splitlines()]
-        for target in sorted(set(mount_points), key=len):
-            if target.startswith(("/proc", "/sys", "/dev")):
-                continue
-            try:
-                mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_REC)
-            except OSError:
-                pass  # some special mounts refuse; the main filesystems do not
-        mount("tmpfs", workdir, "tmpfs", MS_NOSUID | MS_NODEV, f"size={tmpfs_mb}m,mode=0777")
-        os.chdir(workdir)
-        # drop every capability, for good: nothing can be remounted or bypassed afterwards
-        PR_SET_NO_NEW_PRIVS, PR_CAPBSET_DROP = 38, 24
-        libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
-        for cap in range(64):
-            libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
-        header = (ctypes.c_uint32 * 2)(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3, this process
-        data = (ctypes.c_uint32 * 6)()
-        if libc.capset(header, data) != 0:
-            raise OSError(ctypes.get_errno(), "capset")
-    except OSError:
-        return False
-    return True
+        self.entries = []  # (label, owner, key, value); owner a module/class (attribute) or dict (item)
+        names = [n for n in sys.modules if n in _WATCHED or n.startswith("course_utils.")]
+        types_ = [object, type, int, float, complex, bool, str, bytes, list, tuple, dict, set, frozenset, range, slice,
+                  np.ndarray, np.generic, np.number, np.bool_, np.floating, np.integer, np.complexfloating,
+                  np.float32, np.float64, np.complex64, np.complex128, np.int64]
+        if "torch" in sys.modules:
+            types_.append(sys.modules["torch"].Tensor)
+        for name in names:
+            module = sys.modules[name]
+            self.entries.append((f"sys.modules[{name!r}]", sys.modules, name, module))
+            for key, value in list(vars(module).items()):
+                if callable(value) or isinstance(value, type(sys)) or (
+                        name in _CONSTANTS and isinstance(value, (int, float, complex)) and not key.startswith("_")):
+                    self._add(f"{name}.{key}", module, key, value)
+                if isinstance(value, type) and value.__module__ == name and value not in types_:
+                    types_.append(value)
+        for cls in types_:
+            for key, value in list(vars(cls).items()):
+                if callable(value) or isinstance(value, (staticmethod, classmethod, property)):
+                    self._add(f"{cls.__qualname__}.{key}", cls, key, value)
+        self.entries.append(("builtins.__import__", builtins, "__import__", builtins.__import__))
+        self.hooks = {"sys.displayhook": sys.__displayhook__}
+        self.path_hooks = (list(sys.meta_path), list(sys.path_hooks))
+
+    def _add(self, label, owner, key, value) -> None:
+        self.entries.append((label, owner, key, value))
+        if isinstance(value, type(_answer)):  # a Python function: its code and defaults can be swapped too
+            for part in ("__code__", "__defaults__", "__kwdefaults__"):
+                self.entries.append((f"{label}.{part}", value, part, getattr(value, part)))
+
+    @staticmethod
+    def _current(owner, key):
+        if isinstance(owner, dict):
+            return owner.get(key, _MISSING)
+        if key.startswith("__") and key in ("__code__", "__defaults__", "__kwdefaults__"):
+            return getattr(owner, key)
+        return vars(owner).get(key, _MISSING)
+
+    def restore(self, namespace: dict, aliases: dict) -> list[str]:
+        """Put every watched object back; return what had been replaced.
+
+        ``aliases`` maps names the notebook bound to modules (``np``) to those modules: the
+        tests see them again under those names, whatever the notebook rebound them to.
+        """
+        import builtins
+        import gc
+        import threading
+
+        found = []
+        for label, owner, key, value in self.entries:
+            if self._current(owner, key) is not value:
+                found.append(label)
+                try:
+                    if isinstance(owner, dict):
+                        owner[key] = value
+                    else:
+                        setattr(owner, key, value)
+                except (TypeError, AttributeError):
+                    pass  # a built-in type changed through the garbage collector: found, and 0 points
+        if sys.displayhook is not sys.__displayhook__:
+            found.append("sys.displayhook")
+            sys.displayhook = sys.__displayhook__
+        if sys.gettrace() is not None or sys.getprofile() is not None:
+            found.append("a trace or profile function")
+        sys.settrace(None)
+        sys.setprofile(None)
+        threading.settrace(None)
+        threading.setprofile(None)
+        if gc.callbacks:
+            found.append("gc.callbacks")
+            gc.callbacks.clear()
+        sys.meta_path[:], sys.path_hooks[:] = self.path_hooks
+        if namespace.get("__builtins__") not in (builtins, vars(builtins)):
+            found.append("__builtins__ of the notebook")
+        namespace["__builtins__"] = builtins
+        for name, module in aliases.items():
+            value = namespace.get(name)
+            if value is not module:
+                if value is not None and any(hasattr(value, a) for a in dir(module) if not a.startswith("_")):
+                    found.append(f"{name} (the notebook's {module.__name__})")
+                namespace[name] = module
+        return sorted(set(found) | set(_Reference.blocked))
+
+    blocked: list[str] = []  # audit hooks the notebook tried to add (refused)
 
 
-def _child(read_fd: int, write_fd: int) -> None:
-    """Run the student's cells, say ready, receive the tests, run them, answer with the token."""
+def _refuse_audit_hooks(event: str, args) -> None:
+    """Our audit hook: a notebook may not add its own (they could run code inside the tests)."""
+    if event == "sys.addaudithook":
+        _Reference.blocked.append("sys.addaudithook")
+        raise RuntimeError("audit hooks are not allowed while grading")
+
+
+def _reset_signals(handler) -> None:
+    """Default handlers for every signal but our cell timer; no timer left running."""
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    signal.alarm(0)
+    for sig in signal.valid_signals():
+        if sig in (signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            signal.signal(sig, handler if sig == signal.SIGALRM else signal.default_int_handler
+                          if sig == signal.SIGINT else signal.SIG_IGN if sig in (signal.SIGPIPE, signal.SIGXFSZ)
+                          else signal.SIG_DFL)
+        except (OSError, ValueError, RuntimeError):
+            pass
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
+def _sandboxed(channel) -> None:
+    """The job run in the sandbox: the student's cells, then the tests the grader sends.
+
+    Messages, one JSON line each: the grader sends the setup (cells, files, a token); this
+    answers with the cell errors and what the notebook replaced; the grader sends the
+    public cases, this answers with results and reports; then the hidden cases, answered
+    with results only. Each answer carries the token of its request.
+    """
     import random
 
     import numpy as np
 
-    inbox = os.fdopen(read_fd, "rb")
-    outbox = os.fdopen(write_fd, "wb", buffering=0)
-    setup = json.loads(inbox.readline())
+    setup = channel.receive()
     cell_s = setup["cell_s"]
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    isolated = _isolate(setup["workdir"], setup["hide"], setup["tmpfs_mb"])
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an oversized write fails instead of killing us
     for name, data in setup.get("files", {}).items():  # the files handed in, beside the notebook
-        target = Path(setup["workdir"], *PurePosixPath(name).parts)
+        target = Path(*PurePosixPath(name).parts)
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(base64.b64decode(data))
 
     def on_alarm(signum, frame):
         raise _CellTimeout(f"cell ran longer than {cell_s:.0f} s")
 
-    signal.signal(signal.SIGALRM, on_alarm)
+    _silence_otter()
     real_exit = os._exit
     os._exit = lambda status=0: (_ for _ in ()).throw(SystemExit(status))  # keep grading after os._exit
-    _silence_otter()
+    reference = _Reference()
+    sys.addaudithook(_refuse_audit_hooks)
+    _reset_signals(on_alarm)
     random.seed(0)
     np.random.seed(0)
-    torch_seeded = False
+    sys.modules["torch"].manual_seed(0) if "torch" in sys.modules else None
+    from IPython.core.inputtransformer2 import TransformerManager
+
     transform = TransformerManager().transform_cell
     namespace: dict = {"__name__": "__main__"}
-    errors = []
+    errors, aliases = [], {}
     for i, source in enumerate(setup["cells"]):
         try:
             signal.setitimer(signal.ITIMER_REAL, cell_s)
-            code = compile(transform(source), f"<cell {i + 1}>", "exec")
-            exec(code, namespace)
+            exec(compile(transform(source), f"<cell {i + 1}>", "exec"), namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's cell may raise anything, even SystemExit
             errors.append(f"cell {i + 1}: {type(exc).__name__}: {str(exc)[:120]}")
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-        if "torch" in sys.modules and not torch_seeded:  # seed torch once the student has imported it
-            sys.modules["torch"].manual_seed(0)
-            torch_seeded = True
-    outbox.write(b"ready\n")
-    request = json.loads(inbox.readline())
-    scores, feedback = _run_tests(request["tests"], namespace, cell_s)
-    answer = {"token": request["token"], "scores": scores, "feedback": feedback, "cell_errors": errors,
-              "isolated": isolated}
-    outbox.write((json.dumps(answer) + "\n").encode())
+        for name, value in list(namespace.items()):
+            if isinstance(value, type(sys)) and sys.modules.get(value.__name__) is value:
+                aliases.setdefault(name, value)
+    _reset_signals(on_alarm)
+    tampered = reference.restore(namespace, aliases)
+    channel.send({"token": setup["token"], "errors": errors, "tampered": tampered})
+    for _ in range(2):  # the public cases, then the hidden ones
+        request = channel.receive()
+        results, reports = [], []
+        for case in request["cases"]:
+            try:
+                signal.setitimer(signal.ITIMER_REAL, cell_s)
+                ok, report = _run_case(case["name"], case["code"], namespace)
+            except BaseException as exc:  # noqa: BLE001 - a test may call into broken student code
+                ok, report = False, f"{type(exc).__name__}: {str(exc)[:200]}"
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            results.append(bool(ok))
+            reports.append(report)
+        _reset_signals(on_alarm)
+        answer = {"token": request["token"], "results": results, "tampered": reference.restore(namespace, aliases)}
+        if request["reports"]:
+            answer["reports"] = reports
+        channel.send(answer)
     real_exit(0)
 
 
@@ -805,43 +962,10 @@ def _run_case(name: str, code: str, namespace: dict) -> tuple[bool, str]:
     return result.failed == 0, report.getvalue()
 
 
-def _run_tests(tests: dict[str, dict], namespace: dict, cell_s: float) -> tuple[dict, str]:
-    """Score every question; the feedback shows public cases in full and counts hidden ones."""
-    scores, parts = {}, []
-    for question, spec in tests.items():
-        passed, lines = [], []
-        for case in spec["cases"]:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, cell_s)
-                ok, report = _run_case(case["name"], case["code"], namespace)
-            except BaseException as exc:  # noqa: BLE001 - a test may call into broken student code
-                ok, report = False, f"{type(exc).__name__}: {str(exc)[:200]}"
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
-            passed.append(ok)
-            if not case["hidden"]:
-                lines.append(f"  {case['name']}: " + ("passed" if ok else "failed\n" + (
-                    f"    {case['failure_message']}\n" if case["failure_message"] else "")
-                    + "    " + report.strip().replace("\n", "\n    ")))
-        hidden = [ok for ok, case in zip(passed, spec["cases"]) if case["hidden"]]
-        if hidden:
-            lines.append(f"  hidden tests: {sum(hidden)} of {len(hidden)} passed")
-        earned = sum(c["points"] for ok, c in zip(passed, spec["cases"]) if ok)
-        possible = sum(c["points"] for c in spec["cases"])
-        if spec["all_or_nothing"] and not all(passed):
-            earned = 0.0
-        scores[question] = earned
-        parts.append(f"{question}: {earned:g} / {possible:g}\n" + "\n".join(lines))
-    return scores, "\n\n".join(parts)
-
-
 def main(argv=None) -> int:
     """Command-line entry point ``course-grade``."""
     if argv is None:
         argv = sys.argv[1:]
-    if argv and argv[0] == "--child":
-        _child(int(argv[1]), int(argv[2]))
-        return 0
     parser = argparse.ArgumentParser(prog="course-grade", description="Grade a folder of homework submissions.")
     parser.add_argument("submissions", type=Path,
                         help="folder with one entry per student: ID.ipynb, or a folder ID/ or ID.zip holding one "
@@ -854,10 +978,20 @@ def main(argv=None) -> int:
     parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission")
     parser.add_argument("--attachment-kb", type=int, default=Limits.attachment_kb,
                         help="largest file handed in beside a notebook (larger ones are left out)")
+    parser.add_argument("--tmp-dir", type=Path, help="where the sandboxes' mount points go (default: the system's)")
+    parser.add_argument("--unsafe", action="store_true",
+                        help="grade even if this machine cannot isolate submissions (every row says so)")
     args = parser.parse_args(argv)
+    from .sandbox import JobError
+
     limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout, memory_mb=args.memory_mb,
                     attachment_kb=args.attachment_kb)
-    table = grade_batch(args.submissions, args.autograder, args.out, limits=limits, workers=args.workers)
+    try:
+        table = grade_batch(args.submissions, args.autograder, args.out, limits=limits, workers=args.workers,
+                            tmp_dir=args.tmp_dir, unsafe=args.unsafe)
+    except JobError as exc:
+        print(f"course-grade: {exc}", file=sys.stderr)
+        return 2
     print(table.drop(columns="message").to_string(index=False))
     print(f"\nwrote {args.out / 'grades.csv'} and {len(table)} feedback files in {args.out / 'feedback'}")
     return 0

@@ -41,6 +41,7 @@ Taught in ``06_evaluation``.
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from dataclasses import dataclass
 
@@ -60,7 +61,9 @@ METRICS = ("SDR", "SIR", "SAR", "ISR")
 BACKENDS = ("numpy", "museval")
 
 _CHUNK_BYTES = 64 * 2**20  # working memory per vectorised step (the spectra of a batch of blocks)
-_WORKERS = -1  # FFT threads: all cores
+# FFT threads: all cores, unless COURSE_FFT_WORKERS says otherwise (the batch grader sets 1:
+# its sandboxes allow no second thread)
+_WORKERS = int(os.environ.get("COURSE_FFT_WORKERS", "-1"))
 
 
 def _one_blas_thread():

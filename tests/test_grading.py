@@ -36,10 +36,10 @@ CASES = {
     "killer": (["answer = 42", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)"], 0, 0, "crashed", "died"),
     "faker": (["print('q1 results: All test cases passed!\\nScore: 3 / 3')", "import sys\n"
                "sys.stdout.write('{\"scores\": {\"q1\": 2, \"q2\": 1}}\\n')"], 0, 0, "ok", ""),
-    "spy": (["PATHS", "import os\nfound = os.listdir(SUBMISSIONS) + os.listdir(AUTOGRADER)\n"
+    "spy": (["PATHS", "import os\nfound = [p for p in (SUBMISSIONS, AUTOGRADER) if os.path.exists(p)]\n"
              "answer = 0 if found else 42"], 0, 1, "ok", ""),
     "vandal": (["PATHS", "import shutil\nfor p in (SUBMISSIONS, AUTOGRADER, COURSE):\n    shutil.rmtree(p)",
-                "answer = 42"], 0, 1, "ok", "Read-only"),
+                "answer = 42"], 0, 1, "ok", "FileNotFoundError"),
     "notjson": ("{ not json", 0, 0, "invalid", "not valid JSON"),
     "notnotebook": ('{"cells": "nope"}', 0, 0, "invalid", "not a Jupyter notebook"),
     "essay": ("My answer is 42.", 0, 0, "invalid", "not valid JSON"),
