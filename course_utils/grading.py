@@ -776,9 +776,12 @@ class _Reference:
 
     def _add(self, label, owner, key, value) -> None:
         self.entries.append((label, owner, key, value))
-        if isinstance(value, type(_answer)):  # a Python function: its code and defaults can be swapped too
-            for part in ("__code__", "__defaults__", "__kwdefaults__"):
-                self.entries.append((f"{label}.{part}", value, part, getattr(value, part)))
+        function = type(_answer)
+        for name, inner in ((label, value), (f"{label}._implementation", getattr(value, "_implementation", None)),
+                            (f"{label}.__wrapped__", getattr(value, "__wrapped__", None))):
+            if isinstance(inner, function):  # a Python function (or numpy's wrapped one): its code can be swapped
+                for part in ("__code__", "__defaults__", "__kwdefaults__"):
+                    self.entries.append((f"{name}.{part}", inner, part, getattr(inner, part)))
 
     @staticmethod
     def _current(owner, key):
