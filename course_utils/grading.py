@@ -1,19 +1,20 @@
 """Batch grading of homework notebooks that survives anything a submission does.
 
-``otter run`` grades one notebook at a time in the grader's own process, with no time
-limit and no sandbox (STACK.md, "Homework grading"). This module keeps otter's test files
-(the ``tests/*.py`` inside the ``autograder.zip`` that ``otter assign`` builds) and runs
-each submission in a child process of its own:
+``otter run`` grades one notebook at a time in the grader's own environment, with no time
+limit and no sandbox. This module keeps otter's test files (the ``tests/*.py`` inside the
+``autograder.zip`` that ``otter assign`` builds) and grades each submission in a sandbox of
+its own (:mod:`course_utils.sandbox`): a child forked from a warm interpreter, in its own PID,
+network, mount, IPC and UTS namespaces, on a read-only view of the system in which the
+submissions, the autograder and the grades do not exist, without privileges, as one process
+with one thread, under limits on time, memory and disk.
 
-- a fresh temporary working directory, removed afterwards;
-- a wall-clock limit for the whole submission and a limit per cell (an endless loop costs
-  the cell, not the whole notebook), a CPU-time limit, a memory limit, a file-size limit,
-  output thrown away;
-- when the grader runs as root, the child runs as the unprivileged user ``nobody``, so it
-  can neither read the other submissions nor touch any file outside its directory;
-- the tests reach the child only after the student's code has run, through a pipe, and the
-  child answers with a random token the student's code never saw: printed "results" and
-  test files searched for on disk are worth nothing.
+Inside the child (:func:`_sandboxed`) the student's cells run first; then the public test
+cases arrive and their results and reports go back; only then do the hidden cases arrive, and
+only pass or fail goes back, so nothing the grader writes can hold hidden test code. Every
+message carries a token of the request it answers: lines the student's code writes are skipped.
+Before the cells, the child records the functions of the libraries the tests compare with, the
+built-ins and the test harness (:class:`_Reference`); what the notebook replaced is put back
+before the tests and reported, and such a submission gets the status ``tampered`` and 0.
 
 A submission is a notebook file (``ada.ipynb``), or a folder (``ada/``) or zip file
 (``ada.zip``) holding exactly one notebook and the files it produced, such as the results
@@ -29,7 +30,7 @@ Command line (``course-grade`` once the package is installed)::
 
     course-grade SUBMISSIONS_DIR --autograder dist/autograder/autograder.zip --out grades/
 
-Taught to instructors in the README, section "Grading homework", and in
+Taught to instructors in the README, section "Grading a folder of submissions", and in
 ``notebooks/homework/README.md``.
 """
 
@@ -75,7 +76,8 @@ class Limits:
     memory_mb : int
         Heap memory of the child process (``RLIMIT_DATA``).
     file_mb : int
-        Largest file the child may write.
+        Largest file the child may write; its working folder and its ``/tmp`` hold 4 times
+        that each.
     attachment_kb : int
         Largest file handed in beside the notebook (in a submission folder or zip); a
         larger one is left out, and the row's message says so.
