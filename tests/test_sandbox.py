@@ -1,0 +1,67 @@
+"""The sandbox of course_utils.sandbox: what a job sees and may do, as root and as a user."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from course_utils import sandbox
+
+REPO = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="these tests start the grader as root")
+
+
+@pytest.fixture(scope="module")
+def server():
+    env = {"PYTHONPATH": str(Path(__file__).parent)}
+    with sandbox.ForkServer(preload=["sandbox_jobs"], env=env, hide=[str(REPO / "notebooks")]) as srv:
+        yield srv
+
+
+def test_probe_finds_the_promised_isolation(server):
+    assert sandbox.probe(server) is None
+
+
+def test_a_job_sees_a_read_only_view_with_bounded_room(server):
+    hidden = [str(REPO / "notebooks" / "homework" / "source"), str(REPO / "README.md"), "/home",
+              "/var", "/run", __file__]
+    assert all(os.path.exists(p) for p in hidden)  # on the host, that is
+    with server.job("sandbox_jobs:report_view", jail=sandbox.Jail(wall_s=60, disk_mb=8, file_mb=64)) as job:
+        job.send({"paths": [*hidden, str(REPO / "course_utils" / "sandbox.py")], "mb": 8})
+        facts = job.receive()
+    assert facts["dev"] == sorted([*sandbox.DEVICES, "fd", "stdin", "stdout", "stderr", "shm"])
+    assert facts["cwd"] == sandbox.SANDBOX_WORKDIR
+    assert sandbox._UID_RANGE[0] <= facts["uid"] < sandbox._UID_RANGE[1]
+    assert not any(facts["exists"][p] for p in hidden), facts["exists"]
+    assert facts["exists"][str(REPO / "course_utils" / "sandbox.py")]
+    assert "writable" not in facts, facts.get("writable")
+    for place, (megabytes, error) in facts["written"].items():  # each in-memory folder holds disk_mb
+        assert 6 <= megabytes <= 8 and error == "No space left on device", (place, megabytes, error)
+
+
+@pytest.mark.skipif(not (shutil.which("setpriv") and Path("/usr/bin/python3").exists()),
+                    reason="needs setpriv and the system's python3")
+def test_as_an_unprivileged_user_it_isolates_or_refuses():
+    """The grader run by a user, not root: through a user namespace where the kernel allows
+    one, else the probe names what is missing (and course-grade refuses)."""
+    tmp_path = Path(tempfile.mkdtemp(prefix="sandbox-user-", dir="/tmp"))  # a folder the user can reach
+    tmp_path.chmod(0o1777)
+    user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    userns = subprocess.run([*user, "unshare", "--user", "--map-root-user", "true"], capture_output=True).returncode == 0
+    code = ("from course_utils import sandbox\n"
+            f"with sandbox.ForkServer(env={{'PYTHONPATH': {str(REPO)!r}}}, tmp_dir={str(tmp_path)!r}) as srv:\n"
+            "    print(repr(sandbox.probe(srv)))")
+    done = subprocess.run([*user, "/usr/bin/python3", "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                          env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]}, timeout=120)
+    assert done.returncode == 0, done.stderr
+    verdict = done.stdout.strip()
+    if userns:
+        assert verdict == "None", verdict
+    else:
+        assert verdict not in ("None", "''"), verdict
+    left = list(tmp_path.iterdir())
+    shutil.rmtree(tmp_path)
+    assert not left, "mount points and the server's folder are removed"
