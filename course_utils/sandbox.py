@@ -229,6 +229,7 @@ def _become_unprivileged(uid: int | None) -> None:
 
 
 def _apply_limits(jail: Jail) -> None:
+    """The job's resource limits (in unsafe mode too; root ignores ``RLIMIT_NPROC`` there)."""
     mb = 1024 * 1024
     for which, value in ((resource.RLIMIT_DATA, jail.memory_mb * mb), (resource.RLIMIT_FSIZE, jail.file_mb * mb),
                          (resource.RLIMIT_CPU, int(jail.wall_s) + 5), (resource.RLIMIT_CORE, 0),
@@ -272,14 +273,14 @@ def _supervise(request: dict, fds: dict) -> None:
     unsafe = request["unsafe"]
     if not unsafe:
         flags = _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET | _CLONE_NEWIPC | _CLONE_NEWUTS
-        if os.geteuid() != 0:
+        uid, gid = os.getuid(), os.getgid()  # read before: in a new user namespace they are unmapped
+        if uid != 0:
             flags |= _CLONE_NEWUSER
         if _libc.unshare(flags) != 0:
             err = ctypes.get_errno()
             _write_line(events, {"setup_error": f"unshare namespaces: {os.strerror(err)}", "end": True})
             os._exit(1)
-        if os.geteuid() != 0 or flags & _CLONE_NEWUSER:
-            uid, gid = os.getuid(), os.getgid()
+        if flags & _CLONE_NEWUSER:  # map the grader's own uid to itself: a user, with the namespace's capabilities
             Path("/proc/self/setgroups").write_text("deny")
             Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
             Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
@@ -342,7 +343,7 @@ def _run_job(request: dict, inbox: int, outbox: int, jail: Jail, uid: int | None
             os.chdir(SANDBOX_WORKDIR)
         else:
             os.chdir(request["root"])
-        _apply_limits(jail) if not request["unsafe"] else _apply_limits_unsafe(jail)
+        _apply_limits(jail)
         os.environ.clear()
         os.environ.update(request["env"])
         tempfile.tempdir = None
@@ -352,13 +353,6 @@ def _run_job(request: dict, inbox: int, outbox: int, jail: Jail, uid: int | None
         status = 0
     finally:
         os._exit(status)
-
-
-def _apply_limits_unsafe(jail: Jail) -> None:
-    mb = 1024 * 1024
-    for which, value in ((resource.RLIMIT_DATA, jail.memory_mb * mb), (resource.RLIMIT_FSIZE, jail.file_mb * mb),
-                         (resource.RLIMIT_CPU, int(jail.wall_s) + 5), (resource.RLIMIT_CORE, 0)):
-        resource.setrlimit(which, (value, value))
 
 
 class Channel:

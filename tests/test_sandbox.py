@@ -49,7 +49,7 @@ def test_as_an_unprivileged_user_it_isolates_or_refuses():
     one, else the probe names what is missing (and course-grade refuses)."""
     tmp_path = Path(tempfile.mkdtemp(prefix="sandbox-user-", dir="/tmp"))  # a folder the user can reach
     tmp_path.chmod(0o1777)
-    user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    user = ["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups"]  # an account-less uid, not nobody
     userns = subprocess.run([*user, "unshare", "--user", "--map-root-user", "true"], capture_output=True).returncode == 0
     code = ("from course_utils import sandbox\n"
             f"with sandbox.ForkServer(env={{'PYTHONPATH': {str(REPO)!r}}}, tmp_dir={str(tmp_path)!r}) as srv:\n"
