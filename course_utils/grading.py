@@ -313,7 +313,8 @@ def _read_submission(path: Path, limits: Limits) -> _Submission:
 
 STATUSES = {"ok": "graded", "tampered": "replaced library or grader code: every autograded point is 0",
             "timeout": "ran past the wall-clock limit", "crashed": "its process died before the tests finished",
-            "invalid": "not a notebook the grader can run", "error": "the sandbox could not be set up"}
+            "invalid": "not a notebook the grader can run",
+            "error": "the sandbox could not be set up, or the grader itself failed"}
 """What each value of the ``status`` column means."""
 
 # Everything a submission may import is imported once, in the fork server: each submission
@@ -381,7 +382,15 @@ class Grader:
                     f"then read and change your files).")
 
     def grade(self, sub: _Submission) -> SubmissionResult:
-        """Grade one submission read by :func:`_read_submission`; never raises for a bad one."""
+        """Grade one submission read by :func:`_read_submission`; never raises."""
+        try:
+            return self._grade(sub)
+        except Exception as exc:  # noqa: BLE001 - the grader's own failure (e.g. its server died): still a row
+            message = f"the grader failed ({type(exc).__name__}: {str(exc)[:200]})"
+            return SubmissionResult(sub.student, {q: 0.0 for q in self.tests}, self.possible, "error", message,
+                                    f"Your submission could not be graded: {message}.")
+
+    def _grade(self, sub: _Submission) -> SubmissionResult:
         zero = {q: 0.0 for q in self.tests}
         unsafe = "unsafe: graded without isolation (--unsafe)" if self.unsafe else ""
         notes = "; ".join(filter(None, [unsafe, *sub.notes]))
@@ -400,6 +409,8 @@ class Grader:
         with self.server.job("course_utils.grading:_sandboxed", jail=self.jail) as job:
             # the hidden cases enter the sandbox only after the public reports (the feedback) are out
             ready = job.send(setup) and _answer(job, token)
+            if ready and not all(isinstance(ready.get(k), list) for k in ("errors", "tampered")):
+                ready = None  # not what our side of the sandbox sends
             shown = ready and _ask(job, [c for _, c in public])
             secret = shown and _ask(job, [c for _, c in hidden], reports=False)
             end = job.finish()
@@ -418,7 +429,7 @@ class Grader:
         passed.update({id(c): ok for (_, c), ok in zip(hidden, secret["results"])})
         reports = {id(c): report for (_, c), report in zip(public, shown["reports"])}
         scores, feedback = _score(self.cases, passed, reports)
-        tampered = sorted(set(ready.get("tampered", [])) | set(secret.get("tampered", [])))
+        tampered = sorted({str(t) for answer in (ready, shown, secret) for t in answer.get("tampered", [])})
         errors = ready.get("errors", [])[:50]
         message = f"{len(errors)} cell(s) raised: " + "; ".join(str(e)[:160] for e in errors[:3]) if errors else ""
         status = STATUS_OK
@@ -998,6 +1009,8 @@ def main(argv=None) -> int:
         print(f"course-grade: {exc}", file=sys.stderr)
         return 2
     print(table.drop(columns="message").to_string(index=False))
+    for status in sorted(set(table["status"])):
+        print(f"  {status}: {STATUSES.get(status, '')}")
     print(f"\nwrote {args.out / 'grades.csv'} and {len(table)} feedback files in {args.out / 'feedback'}")
     return 0
 
