@@ -84,6 +84,8 @@ ATTACKS = {
     "tamper_modules": ("import sys, types\nsys.modules['numpy'] = types.SimpleNamespace(allclose=lambda *a, **k: True)\n"
                        "sys.modules['math'] = types.SimpleNamespace(isclose=lambda *a, **k: True)", "tampered",
                        "sys.modules['numpy']"),
+    "tamper_in_test": ("import numpy\ndef double(x):\n    numpy.allclose = lambda *a, **k: True  # while a test runs\n"
+                       "    return x", "tampered", "numpy.allclose"),
     "tamper_hooks": ("import sys\nsys.displayhook = lambda value: print('True')\n"
                      "sys.addaudithook(lambda event, args: None)", "tampered", "sys.addaudithook"),
     "steal_tests": ("import os\nseen = 0\nfor top, dirs, files in os.walk('/'):\n"
