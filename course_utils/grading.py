@@ -905,7 +905,8 @@ def _sandboxed(channel) -> None:
     _reset_signals(on_alarm)
     random.seed(0)
     np.random.seed(0)
-    sys.modules["torch"].manual_seed(0) if "torch" in sys.modules else None
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(0)
     from IPython.core.inputtransformer2 import TransformerManager
 
     transform = TransformerManager().transform_cell
