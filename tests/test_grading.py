@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_utils import grading
+from course_utils import grading, results
 
 Q1 = """OK_FORMAT = True
 test = {'name': 'q1', 'points': 2, 'suites': [{'cases': [
@@ -109,8 +109,8 @@ def test_nothing_outside_the_sandbox_was_touched(batch):
 
 # ------------------------------------------------------------------ submissions with a results file
 #
-# Homework 2's way: the notebook plus a results file (grading.save_results) in a folder or zip.
-# The question r1 reads the file with grading.load_results under the assignment's size cap and
+# Homework 2's way: the notebook plus a results file (results.save_results) in a folder or zip.
+# The question r1 reads the file with results.load_results under the assignment's size cap and
 # re-scores the model in it on one second of a test song; q2 is graded from the notebook.
 
 RESULTS = "results.json"
@@ -118,8 +118,8 @@ CAP = 48 * 1024            # the assignment's cap, checked by the test (as hw02'
 ATTACHMENT_KB = 96         # the grader's own limit on a file handed in beside the notebook
 R1 = f"""OK_FORMAT = True
 test = {{'name': 'r1', 'points': 2, 'suites': [{{'cases': [
-  {{'code': '>>> from course_utils import grading\\n>>> _res = grading.load_results("{RESULTS}", max_bytes={CAP}, assignment="demo")\\n>>> assert _res["separator"] is not None, "no model in the file"', 'hidden': False, 'locked': False}},
-  {{'code': '>>> from course_utils import data, grading, training\\n>>> _res = grading.load_results("{RESULTS}", max_bytes={CAP})\\n>>> _t = data.load_dataset("bundled", split="test", verify=False)[0]\\n>>> _sdr = training.target_sdr(_t, _res["separator"].separate(_t.mixture[:22050])[0])\\n>>> assert abs(_sdr - _res["scores"][_t.name]) < 0.05, f"the file reports {{_res[\\'scores\\'][_t.name]:.2f}} dB but its model scores {{_sdr:.2f}} dB"', 'hidden': False, 'locked': False}}],
+  {{'code': '>>> from course_utils import results\\n>>> _res = results.load_results("{RESULTS}", max_bytes={CAP}, assignment="demo")\\n>>> assert _res["separator"] is not None, "no model in the file"', 'hidden': False, 'locked': False}},
+  {{'code': '>>> from course_utils import data, results, training\\n>>> _res = results.load_results("{RESULTS}", max_bytes={CAP})\\n>>> _t = data.load_dataset("bundled", split="test", verify=False)[0]\\n>>> _sdr = training.target_sdr(_t, _res["separator"].separate(_t.mixture[:22050])[0])\\n>>> assert abs(_sdr - _res["scores"][_t.name]) < 0.05, f"the file reports {{_res[\\'scores\\'][_t.name]:.2f}} dB but its model scores {{_sdr:.2f}} dB"', 'hidden': False, 'locked': False}}],
   'scored': True, 'setup': '', 'teardown': '', 'type': 'doctest'}}]}}
 """
 NOTEBOOK = ["answer = 42"]
@@ -151,10 +151,10 @@ def _results_files(root: Path) -> dict[str, bytes]:
     torch.manual_seed(0)
     separator = models.Separator(models.UNet(width=2, depth=2))
     track = data.load_dataset("bundled", split="test", verify=False)[0]
-    path = grading.save_results(root / "model_only.json", assignment="demo", separator=separator)
-    loaded = grading.load_results(path)["separator"]  # the float16 weights the grader will see
+    path = results.save_results(root / "model_only.json", assignment="demo", separator=separator)
+    loaded = results.load_results(path)["separator"]  # the float16 weights the grader will see
     sdr = training.target_sdr(track, loaded.separate(track.mixture[:22050])[0])
-    good = grading.save_results(root / "good.json", assignment="demo", separator=separator,
+    good = results.save_results(root / "good.json", assignment="demo", separator=separator,
                                 scores={track.name: sdr}).read_bytes()
     blob = json.loads(good)
 
@@ -235,26 +235,26 @@ def test_save_and_load_results_round_trip(tmp_path):
 
     torch.manual_seed(1)
     separator = models.Separator(models.UNet(width=2, depth=2))
-    path = grading.save_results(tmp_path / "r.json", assignment="hw", separator=separator, scores={"a": 1.5},
+    path = results.save_results(tmp_path / "r.json", assignment="hw", separator=separator, scores={"a": 1.5},
                                 info={"loss": "L1", "epochs": 3})
-    res = grading.load_results(path, max_bytes=10**6, assignment="hw")
+    res = results.load_results(path, max_bytes=10**6, assignment="hw")
     assert res["scores"] == {"a": 1.5} and res["info"] == {"loss": "L1", "epochs": 3}
     assert res["bytes"] == path.stat().st_size and res["separator"].targets == ("vocals",)
     for name, value in separator.model.state_dict().items():  # float16 on disk, float32 back
         got = res["separator"].model.state_dict()[name]
         assert got.dtype == value.dtype and torch.allclose(got.float(), value.float(), rtol=1e-3, atol=1e-3), name
     with pytest.raises(ValueError, match="finite"):
-        grading.save_results(tmp_path / "nan.json", assignment="hw", scores={"a": float("nan")})
-    with pytest.raises(grading.ResultsFileError, match="not 'other'"):
-        grading.load_results(path, assignment="other")
-    with pytest.raises(grading.ResultsFileError, match="over the cap"):
-        grading.load_results(path, max_bytes=1000)
+        results.save_results(tmp_path / "nan.json", assignment="hw", scores={"a": float("nan")})
+    with pytest.raises(results.ResultsFileError, match="not 'other'"):
+        results.load_results(path, assignment="other")
+    with pytest.raises(results.ResultsFileError, match="over the cap"):
+        results.load_results(path, max_bytes=1000)
     (tmp_path / "bad.json").write_text('{"format": "course_utils.grading/results-1", "scores": {"a": "high"}}')
-    with pytest.raises(grading.ResultsFileError, match="finite numbers"):
-        grading.load_results(tmp_path / "bad.json")
+    with pytest.raises(results.ResultsFileError, match="finite numbers"):
+        results.load_results(tmp_path / "bad.json")
     (tmp_path / "nomodel.json").write_text('{"format": "course_utils.grading/results-1", "scores": {}, '
                                            '"model": "bm90IGEgbW9kZWw="}')
-    with pytest.raises(grading.ResultsFileError, match="does not load"):
-        grading.load_results(tmp_path / "nomodel.json")
-    with pytest.raises(grading.ResultsFileError, match="no results file"):
-        grading.load_results(tmp_path / "absent.json")
+    with pytest.raises(results.ResultsFileError, match="does not load"):
+        results.load_results(tmp_path / "nomodel.json")
+    with pytest.raises(results.ResultsFileError, match="no results file"):
+        results.load_results(tmp_path / "absent.json")

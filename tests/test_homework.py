@@ -30,7 +30,7 @@ import nbformat
 import pytest
 import yaml
 
-from course_utils import grading
+from course_utils import grading, results
 from course_utils.project import SETUP_CELL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -292,7 +292,7 @@ def test_training_cells_are_skipped_when_grading():
         ignored = [c.source for c in code if grading.IGNORE_TAG in c.metadata.get("tags", [])]
         graded = "\n".join(c.source for c in code if grading.IGNORE_TAG not in c.metadata.get("tags", []))
         assert len(ignored) == 2, "two cells: training, and writing the results file"
-        assert "training.train(" in ignored[0] and "grading.save_results(" in ignored[1]
+        assert "training.train(" in ignored[0] and "results.save_results(" in ignored[1]
         assert "training.train(" not in graded and 'split="train"' not in graded, \
             "nothing the grader runs trains, or needs the training songs (not in the autograder image)"
 
@@ -303,7 +303,7 @@ def test_solution_results_file_is_small_and_honest(built):
     from course_utils import data, training
 
     (path,) = built["solution_files"]
-    res = grading.load_results(path, max_bytes=256 * 1024, assignment=HW2)
+    res = results.load_results(path, max_bytes=256 * 1024, assignment=HW2)
     tracks = data.load_dataset("bundled", split="test", verify=False)
     assert sorted(res["scores"]) == [t.name for t in tracks]
     valid = res["info"]["valid_sdr"]
