@@ -2,7 +2,7 @@
 
 One module per concern, mirroring the notebooks:
 
-- :mod:`course_utils.repro` - seeding, device, fast mode (every notebook's setup cell)
+- :mod:`course_utils.repro` - seeding, device, fast mode, BLAS threads (every notebook's setup cell)
 - :mod:`course_utils.audio` - load/save, resample, mono, normalisation (00)
 - :mod:`course_utils.data` - the bundled set and the MUSDB18 sample, one API (00)
 - :mod:`course_utils.listening` - labelled players that never clip (00)

@@ -38,6 +38,8 @@ import numpy as np
 import scipy.ndimage
 
 from . import spectral
+from .masks import EPS
+from .repro import one_blas_thread
 
 __all__ = [
     "EPS", "TWO_STEM", "hpss_filters", "hpss", "beat_spectrum", "repeating_period", "repeating_model",
@@ -47,7 +49,6 @@ __all__ = [
     "import_nussl",
 ]
 
-EPS = 1e-10
 """Keeps ``0 / 0`` finite in the REPET masks and NMF ratios."""
 TWO_STEM = {"accompaniment": "vocals", "non-drums": "drums"}
 """The two-stem outputs :func:`score_estimates` knows: each is "everything but" the named stem."""
@@ -651,18 +652,6 @@ def _kl(V, V_hat) -> float:
     return float(np.sum(V[pos] * np.log(V[pos] / V_hat[pos])) - V.sum() + V_hat.sum())
 
 
-def _one_blas_thread():
-    """BLAS on one thread: these skinny products gain nothing from threads, and on a busy
-    machine with few cores OpenBLAS's threads made them 2-3 times slower (measured)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa's scikit-learn
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
-
-
 def _init(shape, scale, rng):
     return rng.uniform(0.1, 1.0, size=shape) * scale
 
@@ -734,7 +723,7 @@ def nmf(V, *, n_components: int | None = None, W=None, H=None, n_iter: int = 100
     W = _init((n_freq, K), scale, rng) if W is None else W
     H = _init((K, n_frames), scale, rng) if H is None else H
     tiny = np.finfo(np.float64).tiny
-    with _one_blas_thread():
+    with one_blas_thread():
         WH = W @ H
         cost = [_kl(V, WH)]
         for _ in range(int(n_iter)):

@@ -40,7 +40,6 @@ Taught in ``06_evaluation``.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
 from dataclasses import dataclass
@@ -48,6 +47,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.fft
 import scipy.linalg
+
+from .repro import one_blas_thread
 
 __all__ = [
     "FILTER_LENGTH", "METRICS", "SilenceWarning", "BSSEvalResult", "snr", "si_sdr", "decompose",
@@ -64,16 +65,6 @@ _CHUNK_BYTES = 64 * 2**20  # working memory per vectorised step (the spectra of 
 # FFT threads: all cores, unless COURSE_FFT_WORKERS says otherwise (the batch grader sets 1:
 # its sandboxes allow no second thread)
 _WORKERS = int(os.environ.get("COURSE_FFT_WORKERS", "-1"))
-
-
-def _one_blas_thread():
-    """Run BLAS/LAPACK on one thread: on a busy machine with few cores, OpenBLAS's threads
-    slow small solves down by 10x or more; on an idle one a thread costs little here."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa's scikit-learn
-        return contextlib.nullcontext()
-    return threadpool_limits(1, user_api="blas")
 
 
 class SilenceWarning(RuntimeWarning):
@@ -657,7 +648,7 @@ def _evaluate(refs, ests, names, starts, width, filter_length, images) -> tuple:
     scored = [j for j in range(n_est) if not (dead_ref[j] or dead_est[j])]
     result = tuple(np.full((n_est, len(starts)), np.nan) for _ in range(4))
     if scored:
-        with _one_blas_thread():
+        with one_blas_thread():
             filters = _distortion_filters(refs, ests, scored, filter_length)
             energies = _frame_energies(refs, ests, filters, scored, starts, width, filter_length, images)
         for out, values in zip(result, _ratios(energies, images)):
@@ -723,7 +714,7 @@ def decompose(references, estimate, *, index: int, filter_length: int = FILTER_L
     x[index] = ests[0]
     if not np.any(refs[index] != 0):
         raise ValueError(f"Reference {index} is silent (all zeros): there is no target to project onto.")
-    with _one_blas_thread():
+    with one_blas_thread():
         filters = _distortion_filters(refs, x, [index], L)
     n_out = n + L - 1
     n_fft = scipy.fft.next_fast_len(n_out, real=True)
@@ -865,7 +856,7 @@ def _museval_frames(refs, ests, dead_ref, dead_est, width, hop, filter_length, i
     stand_in[:n_est][dead_est[:n_est]] = refs[:n_est][dead_est[:n_est]]  # museval raises on silence
     r = refs[keep].transpose(0, 2, 1)
     e = stand_in[keep].transpose(0, 2, 1)
-    with _one_blas_thread():
+    with one_blas_thread():
         if images and filter_length == FILTER_LENGTH:
             scores = museval.evaluate(r, e, win=width, hop=hop)
         else:

@@ -1,4 +1,4 @@
-"""Reproducibility: seeding, device choice and the fast-mode flag.
+"""Reproducibility: seeding, device choice, the fast-mode flag and BLAS threads.
 
 Taught in ``00_introduction`` (the setup cell that opens every notebook calls
 :func:`setup`).
@@ -6,6 +6,7 @@ Taught in ``00_introduction`` (the setup cell that opens every notebook calls
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from typing import NamedTuple
@@ -108,3 +109,18 @@ def setup(*, seed: int = 0, verbose: bool = True) -> Setup:
         print(f"course_utils {installed} | device: {device}{gpu} | "
               f"fast mode: {'on' if fast else 'off'} | seed: {seed}")
     return Setup(device, fast)
+
+
+def one_blas_thread():
+    """A context in which BLAS/LAPACK runs on one thread (threadpoolctl).
+
+    The course's small solves and skinny matrix products gain nothing from threads, and on a
+    busy machine with few cores OpenBLAS's threads made them 2 to 10 times slower (measured
+    with ``benchmarks/bench_metrics.py``). Used by :mod:`course_utils.metrics` and
+    :mod:`course_utils.classical`.
+    """
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa's scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1, user_api="blas")

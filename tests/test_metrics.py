@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from course_utils import metrics
+from course_utils import metrics, repro
 from course_utils.metrics import SilenceWarning
 
 SR = 8000
@@ -58,7 +58,7 @@ def make_estimates(refs, *, noise, seed):
 def one_blas_thread():
     """museval and mir_eval solve big systems; on a busy machine OpenBLAS threads slow them
     down many times over (the metrics module limits itself the same way)."""
-    with metrics._one_blas_thread():
+    with repro.one_blas_thread():
         yield
 
 
@@ -194,7 +194,7 @@ def stereo_track():
     refs[1, :, pause] = 0  # source 1 pauses: frame 1 is silent
     ests = make_estimates(refs, noise=0.3, seed=21)
     ests[1, :, pause] *= 0.01  # its estimate does not quite
-    with metrics._one_blas_thread():
+    with repro.one_blas_thread():
         official = museval.evaluate(museval_layout(refs), museval_layout(ests), win=FRAME_SR, hop=FRAME_SR)
     return refs, ests, official
 
