@@ -183,6 +183,11 @@ def _build_root(root: str, *, expose: list[str], hide: list[str], disk_mb: int, 
     """Assemble the job's view below ``root`` and make it this process's ``/``."""
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing we mount leaks to the host
     _mount("tmpfs", root, "tmpfs", _MS_NOSUID | _MS_NODEV, "size=1m,mode=0755")
+    # the writable folders first, so that what is exposed below /tmp (a clone in /tmp) stays visible
+    for place, options in (("/tmp", f"size={disk_mb}m,mode=1777"),
+                           (SANDBOX_WORKDIR, f"size={disk_mb}m,mode=0700,uid={uid},gid={gid}")):
+        os.makedirs(root + place, mode=0o755, exist_ok=True)
+        _mount("tmpfs", root + place, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
     for path in (*SYSTEM_PATHS, *expose):
         if os.path.lexists(path):
             _expose(root, path)
@@ -200,10 +205,6 @@ def _build_root(root: str, *, expose: list[str], hide: list[str], disk_mb: int, 
     _mount(None, root + "/dev", None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NOEXEC)
     os.makedirs(root + "/proc", mode=0o555)
     _mount("proc", root + "/proc", "proc", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
-    for place, options in (("/tmp", f"size={disk_mb}m,mode=1777"),
-                           (SANDBOX_WORKDIR, f"size={disk_mb}m,mode=0700,uid={uid},gid={gid}")):
-        os.makedirs(root + place, mode=0o755, exist_ok=True)
-        _mount("tmpfs", root + place, "tmpfs", _MS_NOSUID | _MS_NODEV, options)
     if _SYS_PIVOT_ROOT is None:
         raise OSError(0, f"pivot_root: unknown system call number on {platform.machine()}")
     os.chdir(root)

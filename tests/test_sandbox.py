@@ -16,9 +16,16 @@ pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="these tests start the
 
 @pytest.fixture(scope="module")
 def server():
+    """A server whose jobs also see a folder in the host's /tmp (where a clone may live)."""
     env = {"PYTHONPATH": str(Path(__file__).parent)}
-    with sandbox.ForkServer(preload=["sandbox_jobs"], env=env, hide=[str(REPO / "notebooks")]) as srv:
+    shared = Path(tempfile.mkdtemp(prefix="sandbox-shared-", dir="/tmp"))
+    shared.chmod(0o755)  # readable by the job's uid, as a clone is
+    (shared / "data.txt").write_text("read me")
+    with sandbox.ForkServer(preload=["sandbox_jobs"], env=env, expose=[str(shared)],
+                            hide=[str(REPO / "notebooks")]) as srv:
+        srv.shared = shared
         yield srv
+    shutil.rmtree(shared)
 
 
 def test_probe_finds_the_promised_isolation(server):
@@ -30,8 +37,10 @@ def test_a_job_sees_a_read_only_view_with_bounded_room(server):
               "/var", "/run", __file__]
     assert all(os.path.exists(p) for p in hidden)  # on the host, that is
     with server.job("sandbox_jobs:report_view", jail=sandbox.Jail(wall_s=60, disk_mb=8, file_mb=64)) as job:
-        job.send({"paths": [*hidden, str(REPO / "course_utils" / "sandbox.py")], "mb": 8})
+        job.send({"paths": [*hidden, str(REPO / "course_utils" / "sandbox.py"), str(server.shared / "data.txt")],
+                  "mb": 8, "writes": [str(server.shared / "owned")]})
         facts = job.receive()
+    assert facts["exists"][str(server.shared / "data.txt")], "an exposed folder below /tmp must stay visible"
     assert facts["dev"] == sorted([*sandbox.DEVICES, "fd", "stdin", "stdout", "stderr", "shm"])
     assert facts["cwd"] == sandbox.SANDBOX_WORKDIR
     assert sandbox._UID_RANGE[0] <= facts["uid"] < sandbox._UID_RANGE[1]
