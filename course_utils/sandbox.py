@@ -604,8 +604,9 @@ class Job:
 
 
 def _probe_job(channel) -> None:
-    """What a job sees of its isolation (run by :func:`probe`)."""
-    facts = {"pid": os.getpid(), "uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+    """What a job sees of its isolation (run by :func:`probe`), and which exposed paths it cannot read."""
+    exposed = channel.receive()
+    facts = {"unreadable": [p for p in exposed if not os.access(p, os.R_OK)], "pid": os.getpid(), "uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit()),
              "root_writable": os.access("/", os.W_OK), "work_writable": os.access(SANDBOX_WORKDIR, os.W_OK)}
     try:
         socket.create_connection(("127.0.0.1", 9), timeout=1).close()
@@ -625,6 +626,7 @@ def _probe_job(channel) -> None:
 def probe(server: ForkServer) -> str | None:
     """Run one empty job; None if it was isolated as this module promises, else what was not."""
     with server.job("course_utils.sandbox:_probe_job", jail=Jail(wall_s=30)) as job:
+        job.send(server.expose)
         facts = job.receive()
         end = job.finish()
     if end["setup_error"]:
@@ -635,6 +637,7 @@ def probe(server: ForkServer) -> str | None:
         ("not in a PID namespace of its own", facts["pid"] != 2 or facts["processes"] != ["1", "2"]),
         ("runs as root", facts["uid"] == 0), ("the root folder is writable", facts["root_writable"]),
         ("the working folder is not writable", not facts["work_writable"]),
-        ("the network is reachable", facts["network"] == "reachable"), ("it may fork", facts["fork"] != "refused"))
+        ("the network is reachable", facts["network"] == "reachable"), ("it may fork", facts["fork"] != "refused"),
+        (f"it cannot read {', '.join(facts['unreadable'])} (make them readable by other users)", facts["unreadable"]))
         if bad]
     return "; ".join(problems) or None

@@ -74,3 +74,13 @@ def test_as_an_unprivileged_user_it_isolates_or_refuses():
     left = list(tmp_path.iterdir())
     shutil.rmtree(tmp_path)
     assert not left, "mount points and the server's folder are removed"
+
+
+def test_probe_names_an_exposed_folder_the_job_cannot_read():
+    locked = Path(tempfile.mkdtemp(prefix="sandbox-locked-", dir="/tmp"))  # mode 0700, root's
+    try:
+        with sandbox.ForkServer(expose=[str(locked)]) as srv:
+            problem = sandbox.probe(srv)
+    finally:
+        locked.rmdir()
+    assert problem is not None and f"cannot read {locked}" in problem
