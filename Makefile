@@ -4,12 +4,16 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# nussl (deprecated upstream) lives in a side environment layered on .venv, for its cross-checks
+NUSSL_VENV ?= .venv-nussl
+NUSSL_STAMP := $(NUSSL_VENV)/.installed
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 
-.PHONY: help setup system-deps test course lab sync homework slides dataset lock clean bench
+.PHONY: help setup system-deps nussl-env test course lab sync homework slides dataset lock clean bench
 
 help:
-	@echo "make test     install everything (.venv, ffmpeg, chromium, npm) and run the whole test suite"
+	@echo "make test     install everything (.venv, ffmpeg, chromium, npm) and run the whole test suite,"
+	@echo "              the nussl cross-checks first, in .venv-nussl (make nussl-env)"
 	@echo "make course   execute every notebook into build/ (HTML + index), print a timing table"
 	@echo "              (FAST=1 for fast mode)"
 	@echo "make lab      JupyterLab on notebooks/"
@@ -32,7 +36,19 @@ setup: $(STAMP) system-deps
 system-deps:
 	@bash tools/system_deps.sh
 
-test: setup
+# .venv's packages plus nussl and the dependencies .venv lacks (tools/install_nussl.sh)
+$(NUSSL_STAMP): $(STAMP) tools/install_nussl.sh
+	rm -rf $(NUSSL_VENV)
+	$(PY) -m venv $(NUSSL_VENV)
+	$(NUSSL_VENV)/bin/python -c "import site; open(site.getsitepackages()[0] + '/course-venv.pth', 'w').write(\
+	  'import site; site.addsitedir(%r)\n' % '$$($(PY) -c "import site; print(site.getsitepackages()[0])")')"
+	PYTHON=$(NUSSL_VENV)/bin/python bash tools/install_nussl.sh
+	touch $(NUSSL_STAMP)
+
+nussl-env: $(NUSSL_STAMP)
+
+test: setup nussl-env
+	COURSE_FAST=1 $(NUSSL_VENV)/bin/python -m pytest tests/test_nussl_crosscheck.py
 	COURSE_FAST=1 $(PY) -m pytest
 
 course: setup
@@ -64,4 +80,4 @@ lock:
 	  /tmp/course-lock/bin/pip freeze --exclude-editable; } > requirements/lock.txt
 
 clean:
-	rm -rf build .venv
+	rm -rf build .venv $(NUSSL_VENV)
