@@ -90,7 +90,8 @@ ATTACKS = {
                      "sys.addaudithook(lambda event, args: None)", "tampered", "sys.addaudithook"),
     "steal_tests": ("import os\nseen = 0\nfor top, dirs, files in os.walk('/'):\n"
                     "    dirs[:] = [d for d in dirs if os.path.join(top, d) not in ('/proc', '/sys', '/dev', '/usr')]\n"
-                    "    for f in files:\n        if f.endswith(('.zip', '.ipynb', '.py', '.csv', '.txt')):\n"
+                    "    for f in files:  # where otter's tests and the instructor's notebooks would be\n"
+                    "        if f.endswith(('.zip', '.ipynb')) or f.startswith('q') and f.endswith('.py'):\n"
                     "            seen += 1\n            try:\n"
                     "                text = open(os.path.join(top, f), errors='replace').read()\n"
                     "            except OSError:\n                continue\n"
