@@ -7,13 +7,18 @@ import sys
 from pathlib import Path
 
 import nbformat
+from bs4 import BeautifulSoup
+from test_slides import run_browser  # headless Chromium with the network blocked
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tools"))
+import build_slides  # noqa: E402
 
 
 def make_notebook(path: Path, code: list[str]) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_markdown_cell("# demo")] + [nbformat.v4.new_code_cell(c) for c in code]
+    text = "# demo\n\nInline $x_i^2$ and a display $$\\sum_{i=1}^{N} \\frac{a_i}{b_i}.$$"
+    nb.cells = [nbformat.v4.new_markdown_cell(text)] + [nbformat.v4.new_code_cell(c) for c in code]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)
 
@@ -45,6 +50,14 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
     assert "href='01_good.html'" in index and "href='02_bad.html'" in index
     assert "01_good.ipynb" in run.stdout and "failed" in run.stdout  # the printed table
     assert f"results go to {out.resolve()}" in page  # notebooks that write results write into the output folder
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
+    assert [s for s in scripts if "mathjax" in s.lower()] == [build_slides.MATHJAX_URL], scripts
+    # offline (every request that leaves the machine fails), MathJax from lib/ typesets both formulas
+    dom = BeautifulSoup(run_browser("--virtual-time-budget=30000", "--dump-dom", (out / "01_good.html").as_uri()),
+                        "html.parser")
+    typeset = dom.select("span.MathJax_CHTML")
+    assert len(typeset) == 2, f"{len(typeset)} typeset formulas"
+    assert "Math Processing Error" not in dom.get_text() and "$x_i^2$" not in dom.get_text()
 
 
 def test_runner_runs_only_the_notebooks_asked_for(tmp_path):

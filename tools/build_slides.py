@@ -102,10 +102,13 @@ def npm_install() -> None:
     LOCK_STAMP.write_text(lock_digest() + "\n")
 
 
-def copy_lib(out: Path) -> None:
-    """Copy the files of :data:`LIB_FILES` from ``node_modules`` to ``out/lib`` (replacing what was there)."""
+def copy_lib(out: Path, packages=None) -> None:
+    """Copy the files of :data:`LIB_FILES` (of ``packages`` only, if given) from ``node_modules``
+    to ``out/lib``, replacing what was there. ``make course`` copies MathJax for its pages."""
     shutil.rmtree(out / LIB, ignore_errors=True)
     for package, rel in LIB_FILES:
+        if packages is not None and package not in packages:
+            continue
         src, dst = NODE_MODULES / package / rel, out / LIB / package / rel
         if not src.exists():
             raise BuildError(f"{src} is missing: delete slides/node_modules and build again.")

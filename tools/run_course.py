@@ -4,7 +4,9 @@ For each notebook in ``notebooks/`` (in syllabus order) this runs the notebook i
 kernel, writes the executed copy and an HTML page to the output folder, and measures the
 wall time and the kernel's peak memory. It then writes ``index.html`` linking the pages,
 ``report.json`` with the measurements, and prints a table (and the leaderboard that notebook
-07 writes into the same folder, ``leaderboard.md``). It exits non-zero if any notebook
+07 writes into the same folder, ``leaderboard.md``). The pages typeset their formulas with the
+MathJax that ``slides/package-lock.json`` pins, copied to ``lib/`` beside them, so they read
+offline. It exits non-zero if any notebook
 failed, after running all of them. ``--only 07_*`` runs a subset.
 
 Each notebook runs in its own child process so that the kernel's peak memory can be read
@@ -23,6 +25,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import build_slides  # the npm-pinned MathJax, shared with the slides
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +64,7 @@ def run_one(notebook: Path, out: Path, timeout: int) -> dict:
     wall = time.perf_counter() - start
     out.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, out / notebook.name)
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    body, _ = HTMLExporter(mathjax_url=build_slides.MATHJAX_URL).from_notebook_node(nb)
     (out / notebook.with_suffix(".html").name).write_text(body, encoding="utf-8")
     # ru_maxrss of the waited-for descendants: the kernel (kilobytes on Linux)
     peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -108,6 +112,9 @@ def main(argv=None) -> int:
     if args.one:
         print(json.dumps(run_one(args.one, args.out, args.timeout)))
         return 0
+    args.out.mkdir(parents=True, exist_ok=True)
+    build_slides.npm_install()
+    build_slides.copy_lib(args.out, packages=("mathjax",))
     rows = []
     for nb in notebooks(args.notebooks, args.only):
         print(f"running {nb.name} ...", flush=True)
@@ -119,7 +126,6 @@ def main(argv=None) -> int:
             rows.append({"notebook": nb.name, "wall_s": 0.0, "peak_mb": 0, "status": "failed",
                          "message": (child.stderr.strip().splitlines() or ["no output"])[-1][:300]})
     fast = os.environ.get("COURSE_FAST", "0") not in ("", "0", "false", "no", "off")
-    args.out.mkdir(parents=True, exist_ok=True)
     write_index(rows, args.out, fast=fast)
     (args.out / "report.json").write_text(json.dumps({"fast": fast, "cores": os.cpu_count(), "rows": rows},
                                                      indent=1))
