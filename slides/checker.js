@@ -1,14 +1,33 @@
 // What tests/test_slides.py injects into a copy of a built deck before opening it in headless
 // Chromium: it records resources that fail to load, waits for reveal.js and MathJax, shows
-// every slide in turn, measures it once MathJax has re-rendered it, and writes the results as
-// JSON into a <pre> element with id "course-report", which chromium's --dump-dom returns.
+// every slide in turn, measures it once MathJax has re-rendered it and its audio players once
+// they have read their audio, and writes the results as JSON into a <pre> element with id
+// "course-report", which chromium's --dump-dom returns.
 (function () {
   var failed = [];
   // capture phase: load errors of <script>, <link> and <img> do not bubble
   window.addEventListener("error", function (event) {
     var target = event.target;
-    if (target && target !== window) failed.push(target.src || target.href || target.tagName);
+    if (!target || target === window) return;
+    var url = target.getAttribute("src") || target.getAttribute("href");
+    // reveal.js unloads the slides beyond its view distance by taking the src off their
+    // players' <source> elements; one still loading then reports an error with no src left
+    // (seen under load): not a resource that failed. Players are checked on their own slide.
+    if (target.tagName === "SOURCE" && !url) return;
+    failed.push(url ? url.slice(0, 100) : target.tagName);
   }, true);
+
+  function players(slide, done) {
+    // the shown slide's players once each has read its audio or failed (at most 30 s)
+    var list = Array.prototype.slice.call(slide.querySelectorAll("audio")), tries = 0;
+    (function wait() {
+      var loading = list.filter(function (a) { return a.readyState < 1 && !a.error; });
+      if (loading.length && tries < 120) { tries += 1; setTimeout(wait, 250); return; }
+      done(list.map(function (a) {
+        return {error: a.error ? a.error.code : null, duration: a.duration};
+      }));
+    })();
+  }
 
   function afterMath(callback) {
     if (window.MathJax && MathJax.Hub) MathJax.Hub.Queue(callback); else callback();
@@ -22,12 +41,9 @@
   }
 
   function visitSlides() {
-    var config = Reveal.getConfig(), total = Reveal.getTotalSlides(), slides = [], index = 0;
+    var config = Reveal.getConfig(), total = Reveal.getTotalSlides(), slides = [], audio = [], index = 0;
     function finish() {
       Reveal.slide(0);
-      var audio = Array.prototype.map.call(document.querySelectorAll("audio"), function (a) {
-        return {error: a.error ? a.error.code : null, duration: a.duration};
-      });
       report({width: config.width, height: config.height, total: total, slides: slides,
               failed: failed, audio: audio});
     }
@@ -41,8 +57,11 @@
           var height = slide.scrollHeight;
           if (height !== last && tries < 20) { last = height; tries += 1; setTimeout(settle, 250); return; }
           slides.push({index: index, height: height, width: slide.scrollWidth});
-          index += 1;
-          next();
+          players(slide, function (seen) {
+            audio.push.apply(audio, seen);
+            index += 1;
+            next();
+          });
         })();
       });
     }

@@ -244,6 +244,35 @@ def test_browser_loaded_everything_and_reveal_started(browser):
         assert "ready" in seen["dom"].select_one("div.reveal")["class"], f"{name}: reveal.js did not start"
 
 
+def test_checker_ignores_what_reveal_unloads_and_measures_players_on_their_slide(built):
+    """Under load the checker once reported ``failed to load ['SOURCE']``: reveal.js unloads
+    the slides beyond its view distance by removing their players' ``<source>`` src, and a
+    source still loading then reports an error with no src. This page makes both things
+    happen on purpose (a far jump right away, and such an error event): the checker must
+    report no failed resource, and the player's duration measured when its slide is shown."""
+    out, _, _ = built
+    buffer = io.BytesIO()
+    sf.write(buffer, np.zeros(22050 * 20, dtype=np.float32), 22050, format="WAV", subtype="PCM_16")
+    uri = "data:audio/wav;base64," + base64.b64encode(buffer.getvalue()).decode()
+    page = f"""<!doctype html><html><head><meta charset="utf-8"><script>{CHECKER.read_text()}</script>
+<link rel="stylesheet" href="lib/reveal.js/dist/reveal.css"></head><body><div class="reveal"><div class="slides">
+<section><audio controls><source src="{uri}" type="audio/wav"></audio></section>
+<section>two</section><section>three</section><section>four</section></div></div>
+<script src="lib/reveal.js/dist/reveal.js"></script>
+<script>Reveal.initialize({{viewDistance: 1}}); Reveal.on("ready", function () {{
+  Reveal.slide(3);
+  var emptied = document.createElement("source");
+  document.querySelectorAll("section")[1].appendChild(emptied);
+  emptied.dispatchEvent(new Event("error"));
+}});</script></body></html>"""
+    probe = out / "_check_unload.html"
+    probe.write_text(page, encoding="utf-8")
+    dom = BeautifulSoup(run_browser("--virtual-time-budget=60000", "--dump-dom", probe.as_uri()), "html.parser")
+    report = json.loads(dom.select_one("pre#course-report").text)
+    assert report["failed"] == []
+    assert [a["error"] for a in report["audio"]] == [None] and abs(report["audio"][0]["duration"] - 20) < 0.1
+
+
 def test_math_is_typeset_by_mathjax(browser, pages):
     for name, seen in browser.items():
         dom = seen["dom"]
