@@ -38,18 +38,34 @@ from __future__ import annotations
 
 import argparse
 import base64
+import builtins
+import contextlib
+import doctest
+import gc
+import io
 import json
 import os
+import pkgutil
+import random
 import re
 import secrets
 import signal
 import sys
+import threading
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+import nbformat
+import numpy as np
+import otter
+import pandas as pd
+from otter.test_files.ok_test import OKTestFile
+
+from . import data, sandbox
 from .results import size_text
+from .sandbox import JobError
 
 __all__ = ["Limits", "SubmissionResult", "Grader", "STATUSES", "load_tests", "test_cases", "points_possible",
            "grade_submission", "grade_batch", "IGNORE_TAG", "main"]
@@ -153,8 +169,6 @@ def test_cases(tests: dict[str, str]) -> dict[str, dict]:
         Per question: ``cases`` (each with ``name``, ``code``, ``hidden``, ``points``,
         ``failure_message``) and ``all_or_nothing``, with points resolved as otter does.
     """
-    from otter.test_files.ok_test import OKTestFile
-
     parsed = {}
     for name, source in tests.items():
         env: dict = {}
@@ -186,8 +200,6 @@ def _parse_notebook(raw: bytes):
 
     Code cells tagged ``otter_ignore`` are left out, as otter leaves them out.
     """
-    import nbformat
-
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -247,8 +259,8 @@ def _read_bundle(student: str, entries: dict[str, tuple[int, object]], limits: L
             sub.notes.append(f"left out {len(entries) - MAX_ATTACHMENTS} more files (at most {MAX_ATTACHMENTS})")
             break
         if size > cap:
-            sub.notes.append(f"left out {name}: {size_text(size)}, over the {size_text(cap)} limit for a file handed in "
-                             f"beside the notebook")
+            sub.notes.append(f"left out {name}: {size_text(size)}, over the {size_text(cap)} limit for a file "
+                             f"handed in beside the notebook")
             continue
         data = read(cap + 1)
         if data is None or len(data) > cap:
@@ -321,11 +333,7 @@ PRELOAD = ("numpy", "scipy", "scipy.signal", "scipy.linalg", "pandas", "matplotl
 
 def _preload() -> list[str]:
     """The modules of :data:`PRELOAD` and every module of the course package."""
-    import pkgutil
-
-    import course_utils
-
-    return [*PRELOAD, *(f"course_utils.{m.name}" for m in pkgutil.iter_modules(course_utils.__path__))]
+    return [*PRELOAD, *(f"course_utils.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent)]))]
 
 
 class Grader:
@@ -355,12 +363,11 @@ class Grader:
 
     def __init__(self, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
                  unsafe: bool = False):
-        from . import data, sandbox
-
         self.tests, self.limits, self.unsafe = tests, limits, unsafe
         self.cases = test_cases(tests)
         self.possible = {q: sum(c["points"] for c in spec["cases"]) for q, spec in self.cases.items()}
-        env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg", "HOME": sandbox.SANDBOX_WORKDIR,
+        env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg",
+               "HOME": sandbox.SANDBOX_WORKDIR,
                "TMPDIR": "/tmp", **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
                                     if k in os.environ}}  # keep the machine's BLAS workarounds
         self.server = sandbox.ForkServer(preload=_preload(), env=env, expose=[str(data.bundled_root())],
@@ -371,7 +378,7 @@ class Grader:
             problem = sandbox.probe(self.server)
             if problem:
                 self.server.close()
-                raise sandbox.JobError(
+                raise JobError(
                     f"This machine cannot isolate submissions ({problem}). Grade as root, or where user "
                     f"namespaces are allowed; or pass --unsafe to grade without isolation (a submission can "
                     f"then read and change your files).")
@@ -393,7 +400,8 @@ class Grader:
             return SubmissionResult(sub.student, zero, self.possible, "invalid",
                                     "; ".join(filter(None, [sub.problem, notes])),
                                     f"Your submission could not be graded: {sub.problem}.")
-        received = ("Files handed in with the notebook: " + ", ".join(f"{n} ({size_text(len(b))})" for n, b in sub.files.items())
+        received = ("Files handed in with the notebook: "
+                    + ", ".join(f"{n} ({size_text(len(b))})" for n, b in sub.files.items())
                     if sub.files else "No files handed in with the notebook.") + (
                         f"\nNote: {'; '.join(sub.notes)}." if sub.notes else "")
         public = [(q, c) for q, spec in self.cases.items() for c in spec["cases"] if not c["hidden"]]
@@ -554,8 +562,6 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
         One row per submission: student, one column per question, total, possible, status,
         message.
     """
-    import pandas as pd
-
     tests = load_tests(autograder)
     # read every submission before running any: nothing one does can change another's input
     entries = sorted(p for p in Path(submissions).iterdir()
@@ -613,10 +619,6 @@ class _Reference:
     """
 
     def __init__(self):
-        import builtins
-
-        import numpy as np
-
         self.entries = []  # (label, owner, key, value); owner a module/class (attribute) or dict (item)
         names = [n for n in sys.modules if n in _WATCHED or n.startswith("course_utils.")]
         types_ = [object, type, int, float, complex, bool, str, bytes, list, tuple, dict, set, frozenset, range, slice,
@@ -664,10 +666,6 @@ class _Reference:
         ``aliases`` maps names the notebook bound to modules (``np``) to those modules: the
         tests see them again under those names, whatever the notebook rebound them to.
         """
-        import builtins
-        import gc
-        import threading
-
         found = []
         for label, owner, key, value in self.entries:
             if self._current(owner, key) is not value:
@@ -737,10 +735,6 @@ def _sandboxed(channel) -> None:
     public cases, this answers with results and reports; then the hidden cases, answered
     with results only. Each answer carries the token of its request.
     """
-    import random
-
-    import numpy as np
-
     setup = channel.receive()
     cell_s = setup["cell_s"]
     for name, data in setup.get("files", {}).items():  # the files handed in, beside the notebook
@@ -803,11 +797,6 @@ def _sandboxed(channel) -> None:
 
 def _silence_otter() -> None:
     """Make the student's ``otter.Notebook`` calls no-ops: the grader runs the tests itself."""
-    try:
-        import otter
-    except ImportError:
-        return
-
     class GradingNotebook:
         def __init__(self, *args, **kwargs):
             pass
@@ -820,10 +809,6 @@ def _silence_otter() -> None:
 
 def _run_case(name: str, code: str, namespace: dict) -> tuple[bool, str]:
     """Run one doctest case in the student's namespace, as otter does; ``(passed, report)``."""
-    import contextlib
-    import doctest
-    import io
-
     examples = [e for e in doctest.DocTestParser().parse(code, name) if isinstance(e, doctest.Example)]
     runner = doctest.DocTestRunner(verbose=False)
     report = io.StringIO()
@@ -853,8 +838,6 @@ def main(argv=None) -> int:
     parser.add_argument("--unsafe", action="store_true",
                         help="grade even if this machine cannot isolate submissions (every row says so)")
     args = parser.parse_args(argv)
-    from .sandbox import JobError
-
     limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout, memory_mb=args.memory_mb,
                     attachment_kb=args.attachment_kb)
     try:

@@ -72,7 +72,7 @@ def save_results(path, *, assignment: str, scores: dict | None = None, separator
             raise ValueError(f"The score of {name!r} is {value}: every reported score must be a finite number.")
         blob["scores"][str(name)] = value
     if separator is not None:
-        from . import models
+        from . import models  # torch takes seconds to import: only when there is a model
 
         with tempfile.TemporaryDirectory() as tmp:
             saved = models.save(Path(tmp) / "model.pt", separator.model, targets=separator.targets, half=True)
@@ -149,7 +149,7 @@ def load_results(path, *, max_bytes: int | None = None, assignment: str | None =
         raise ResultsFileError(f"{path.name} is not a valid results file: " + "; ".join(problems) + ".")
     separator, metadata = None, {}
     if "model" in blob:
-        from . import models
+        from . import models  # torch takes seconds to import: only when there is a model
 
         try:
             raw = base64.b64decode(blob["model"], validate=True)

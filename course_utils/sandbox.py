@@ -606,7 +606,8 @@ class Job:
 def _probe_job(channel) -> None:
     """What a job sees of its isolation (run by :func:`probe`), and which exposed paths it cannot read."""
     exposed = channel.receive()
-    facts = {"unreadable": [p for p in exposed if not os.access(p, os.R_OK)], "pid": os.getpid(), "uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit()),
+    facts = {"unreadable": [p for p in exposed if not os.access(p, os.R_OK)], "pid": os.getpid(),
+             "uid": os.getuid(), "processes": sorted(p for p in os.listdir("/proc") if p.isdigit()),
              "root_writable": os.access("/", os.W_OK), "work_writable": os.access(SANDBOX_WORKDIR, os.W_OK)}
     try:
         socket.create_connection(("127.0.0.1", 9), timeout=1).close()
