@@ -1,13 +1,24 @@
 """course_utils: the helper package of the music source separation course.
 
-One module per concern, mirroring the notebooks:
+One module per concern, mirroring the notebooks (the number says where each is taught):
 
 - :mod:`course_utils.repro` - seeding, device, fast mode, BLAS threads (every notebook's setup cell)
-- :mod:`course_utils.audio` - load/save, resample, mono, normalisation (00)
+- :mod:`course_utils.project` - where the course lives, and the setup cell itself
+- :mod:`course_utils.audio` - validation, load/save, resample, mono, normalisation (00)
 - :mod:`course_utils.data` - the bundled set and the MUSDB18 sample, one API (00)
 - :mod:`course_utils.listening` - labelled players that never clip (00)
 - :mod:`course_utils.plotting` - waveforms, spectrograms, masks, dominant source (00, 02)
 - :mod:`course_utils.spectral` - one STFT convention for NumPy, librosa and torch (01)
+- :mod:`course_utils.masks` - time-frequency masks and the oracle masks (02)
+- :mod:`course_utils.phase` - copying phase and Griffin-Lim (03)
+- :mod:`course_utils.classical` - HPSS, REPET, REPET-SIM, NMF (04)
+- :mod:`course_utils.models` - the U-Net and the Separator around it (05)
+- :mod:`course_utils.training` - the remixing dataset and the training loop (05)
+- :mod:`course_utils.metrics` - SDR/SIR/SAR (BSS Eval), SI-SDR, SNR, score tables (06)
+- :mod:`course_utils.state_of_the_art` - published MUSDB18 results, pretrained models in chunks (07)
+- :mod:`course_utils.leaderboard` - every method on the same songs with the same metrics (07)
+- :mod:`course_utils.checks` - the notebooks' self-checks
+- :mod:`course_utils.slides` - tables and figure style for the lecture slides
 - :mod:`course_utils.results` - the results file a homework hands in beside its notebook (hw02)
 - :mod:`course_utils.grading` - ``course-grade``, the batch grader (instructors)
 - :mod:`course_utils.sandbox` - the isolated, pre-imported children the grader runs notebooks in

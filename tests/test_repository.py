@@ -101,3 +101,11 @@ def test_setup_cell_installs_only_on_colab_and_never_hides_errors():
     assert 'if "google.colab" in sys.modules' in SETUP_CELL
     assert "-c" in SETUP_CELL and "torchaudio" in SETUP_CELL  # torch/torchaudio held where they are
     compile(SETUP_CELL, "setup cell", "exec")
+
+
+def test_package_docstring_lists_every_module_once():
+    import course_utils
+
+    modules = sorted(p.stem for p in (ROOT / "course_utils").glob("*.py") if p.stem != "__init__")
+    listed = re.findall(r"^- :mod:`course_utils\.(\w+)` - ", course_utils.__doc__, re.M)
+    assert sorted(listed) == modules, set(modules) ^ set(listed)
