@@ -162,8 +162,11 @@ def _run_batch(root: Path, tmp_dir) -> dict:
     except BlockingIOError:
         connected = False
     listener.close()
+    seen = {str(c): c.read_text() if c.exists() else None for c in canaries}
+    for canary in canaries:
+        canary.unlink(missing_ok=True)  # the one in the system's /tmp too
     return {"rows": {r["student"]: r for r in table.to_dict("records")}, "out": root / "out",
-            "canaries": {str(c): c.read_text() if c.exists() else None for c in canaries}, "connected": connected,
+            "canaries": seen, "connected": connected,
             "dev": (dev_before, sorted(os.listdir("/dev"))), "left": _sandbox_processes(),
             "temp_new": set(os.listdir(tmp_dir or "/tmp")) - temp_before, "submissions": len(ATTACKS) + 2}
 
