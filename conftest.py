@@ -1,7 +1,7 @@
 """Test-wide settings: fast mode.
 
-nbval starts each notebook's kernel with this process's environment, so the notebooks
-inherit it (STACK.md, "Notebook testing"). MPLBACKEND is removed: set to Agg it would
+nbval starts each notebook's kernel with this process's environment (jupyter_client passes
+``os.environ`` to the kernel it launches), so the notebooks inherit it. MPLBACKEND is removed: set to Agg it would
 replace the kernels' inline backend and the notebooks would show no figures.
 """
 

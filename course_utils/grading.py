@@ -182,7 +182,12 @@ def test_cases(tests: dict[str, str]) -> dict[str, dict]:
 
 def points_possible(tests: dict[str, str]) -> dict[str, float]:
     """Points per question, as otter resolves them from the test files."""
-    return {q: sum(c["points"] for c in spec["cases"]) for q, spec in test_cases(tests).items()}
+    return _points(test_cases(tests))
+
+
+def _points(cases: dict[str, dict]) -> dict[str, float]:
+    """Points per question of cases parsed by :func:`test_cases`."""
+    return {q: sum(c["points"] for c in spec["cases"]) for q, spec in cases.items()}
 
 
 # ---------------------------------------------------------------- reading a submission
@@ -365,7 +370,7 @@ class Grader:
                  unsafe: bool = False):
         self.tests, self.limits, self.unsafe = tests, limits, unsafe
         self.cases = test_cases(tests)
-        self.possible = {q: sum(c["points"] for c in spec["cases"]) for q, spec in self.cases.items()}
+        self.possible = _points(self.cases)
         env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg",
                "HOME": sandbox.SANDBOX_WORKDIR,
                "TMPDIR": "/tmp", **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -656,7 +661,7 @@ class _Reference:
     def _current(owner, key):
         if isinstance(owner, dict):
             return owner.get(key, _MISSING)
-        if key.startswith("__") and key in ("__code__", "__defaults__", "__kwdefaults__"):
+        if key in ("__code__", "__defaults__", "__kwdefaults__"):
             return getattr(owner, key)
         return vars(owner).get(key, _MISSING)
 
@@ -715,13 +720,11 @@ def _reset_signals(handler) -> None:
     """Default handlers for every signal but our cell timer; no timer left running."""
     signal.setitimer(signal.ITIMER_REAL, 0)
     signal.alarm(0)
-    for sig in signal.valid_signals():
-        if sig in (signal.SIGKILL, signal.SIGSTOP):
-            continue
+    special = {signal.SIGALRM: handler, signal.SIGINT: signal.default_int_handler,
+               signal.SIGPIPE: signal.SIG_IGN, signal.SIGXFSZ: signal.SIG_IGN}  # as Python starts, and ours
+    for sig in signal.valid_signals() - {signal.SIGKILL, signal.SIGSTOP}:
         try:
-            signal.signal(sig, handler if sig == signal.SIGALRM else signal.default_int_handler
-                          if sig == signal.SIGINT else signal.SIG_IGN if sig in (signal.SIGPIPE, signal.SIGXFSZ)
-                          else signal.SIG_DFL)
+            signal.signal(sig, special.get(sig, signal.SIG_DFL))
         except (OSError, ValueError, RuntimeError):
             pass
     signal.pthread_sigmask(signal.SIG_SETMASK, [])

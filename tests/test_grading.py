@@ -6,6 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograders import write_autograder
 from course_utils import grading, results
 
 Q1 = """OK_FORMAT = True
@@ -49,10 +50,7 @@ CASES = {
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
     root = tmp_path_factory.mktemp("grading")
-    autograder = root / "autograder"
-    (autograder / "tests").mkdir(parents=True)
-    (autograder / "tests" / "q1.py").write_text(Q1)
-    (autograder / "tests" / "q2.py").write_text(Q2)
+    autograder = write_autograder(root / "autograder", {"q1": Q1, "q2": Q2})
     course = root / "course_files"
     course.mkdir()
     (course / "keep.txt").write_text("must survive")
@@ -184,10 +182,7 @@ def artifact_batch(tmp_path_factory):
     import zipfile
 
     root = tmp_path_factory.mktemp("artifacts")
-    autograder = root / "autograder"
-    (autograder / "tests").mkdir(parents=True)
-    (autograder / "tests" / "q2.py").write_text(Q2)
-    (autograder / "tests" / "r1.py").write_text(R1)
+    autograder = write_autograder(root / "autograder", {"q2": Q2, "r1": R1})
     files = _results_files(root)
     submissions = root / "submissions"
     submissions.mkdir()

@@ -17,6 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from autograders import write_autograder
 from course_utils import grading, sandbox
 
 MARKER = "HIDDEN-TEST-MARKER-7f3a"
@@ -130,10 +131,7 @@ def _sandbox_processes() -> list[str]:
 
 
 def _run_batch(root: Path, tmp_dir) -> dict:
-    autograder = root / "autograder"
-    (autograder / "tests").mkdir(parents=True)
-    (autograder / "tests" / "q1.py").write_text(Q1)
-    (autograder / "tests" / "q2.py").write_text(Q2)
+    autograder = write_autograder(root / "autograder", {"q1": Q1, "q2": Q2})
     submissions = root / "submissions"
     submissions.mkdir()
     listener = socket.socket()
@@ -222,9 +220,7 @@ def test_tampering_is_reported_to_the_student(attacked):
 
 def test_a_machine_that_cannot_isolate_is_refused_unless_unsafe(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "probe", lambda server: "no namespaces here")
-    autograder = tmp_path / "autograder"
-    (autograder / "tests").mkdir(parents=True)
-    (autograder / "tests" / "q2.py").write_text(Q2)
+    autograder = write_autograder(tmp_path / "autograder", {"q2": Q2})
     submissions = tmp_path / "submissions"
     submissions.mkdir()
     _write_notebook(submissions / "solved.ipynb", SOLVED)
