@@ -58,21 +58,31 @@ def test_as_an_unprivileged_user_it_isolates_or_refuses():
     one, else the probe names what is missing (and course-grade refuses)."""
     tmp_path = Path(tempfile.mkdtemp(prefix="sandbox-user-", dir="/tmp"))  # a folder the user can reach
     tmp_path.chmod(0o1777)
+    # the module (standard library only) where that user can read it: the clone may be private
+    package = Path(tempfile.mkdtemp(prefix="sandbox-code-", dir="/tmp"))
+    package.chmod(0o755)
+    (package / "course_utils").mkdir(mode=0o755)
+    for name in ("__init__.py", "sandbox.py"):
+        shutil.copyfile(REPO / "course_utils" / name, package / "course_utils" / name)
+        (package / "course_utils" / name).chmod(0o644)
     user = ["setpriv", "--reuid=4321", "--regid=4321", "--clear-groups"]  # an account-less uid, not nobody
     userns = subprocess.run([*user, "unshare", "--user", "--map-root-user", "true"], capture_output=True).returncode == 0
     code = ("from course_utils import sandbox\n"
-            f"with sandbox.ForkServer(env={{'PYTHONPATH': {str(REPO)!r}}}, tmp_dir={str(tmp_path)!r}) as srv:\n"
+            f"with sandbox.ForkServer(env={{'PYTHONPATH': {str(package)!r}}}, tmp_dir={str(tmp_path)!r}) as srv:\n"
             "    print(repr(sandbox.probe(srv)))")
-    done = subprocess.run([*user, "/usr/bin/python3", "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                          env={"PYTHONPATH": str(REPO), "PATH": os.environ["PATH"]}, timeout=120)
+    try:
+        done = subprocess.run([*user, "/usr/bin/python3", "-c", code], cwd=tmp_path, capture_output=True, text=True,
+                              env={"PYTHONPATH": str(package), "PATH": os.environ["PATH"]}, timeout=120)
+        left = list(tmp_path.iterdir())
+    finally:
+        shutil.rmtree(tmp_path)
+        shutil.rmtree(package)
     assert done.returncode == 0, done.stderr
     verdict = done.stdout.strip()
     if userns:
         assert verdict == "None", verdict
     else:
         assert verdict not in ("None", "''"), verdict
-    left = list(tmp_path.iterdir())
-    shutil.rmtree(tmp_path)
     assert not left, "mount points and the server's folder are removed"
 
 
