@@ -22,10 +22,9 @@ so the estimates keep the mixture's phase.
   Supervised: templates learned per source on training stems (:func:`learn_templates`), then
   only the activations are fitted on the mixture (:func:`supervised_nmf`).
 
-:func:`score_estimates` scores any set of estimates (a subset of the stems, plus the
-two-stem "accompaniment" and "non-drums" outputs) the way :func:`course_utils.masks.evaluate_oracles`
-scores the oracle masks, so that both can sit in one table. :func:`import_nussl` imports the
-(deprecated) nussl library where it can work.
+:mod:`course_utils.methods` makes each a method that :func:`course_utils.metrics.evaluate`
+scores next to the oracle masks. :func:`import_nussl` imports the (deprecated) nussl library
+where it can work.
 
 Taught in ``04_classical_separation``.
 """
@@ -42,17 +41,12 @@ from .masks import EPS
 from .repro import one_blas_thread
 
 __all__ = [
-    "EPS", "TWO_STEM", "hpss_filters", "hpss", "beat_spectrum", "repeating_period", "repeating_model",
+    "EPS", "hpss_filters", "hpss", "beat_spectrum", "repeating_period", "repeating_model",
     "repeating_mask", "high_pass_bins", "RepetResult", "repet", "cosine_similarity", "SELECTIONS", "similar_frames",
     "repet_sim_model",
-    "repet_sim", "kl_divergence", "nmf", "learn_templates", "supervised_nmf", "score_estimates",
+    "repet_sim", "kl_divergence", "nmf", "learn_templates", "supervised_nmf",
     "import_nussl",
 ]
-
-"""Keeps ``0 / 0`` finite in the REPET masks and NMF ratios."""
-TWO_STEM = {"accompaniment": "vocals", "non-drums": "drums"}
-"""The two-stem outputs :func:`score_estimates` knows: each is "everything but" the named stem."""
-
 
 # --------------------------------------------------------------------------------------------
 # Input checks
@@ -810,91 +804,6 @@ def supervised_nmf(V, templates, *, n_iter: int = 100, power: float = 1.0, rando
     P = models ** power
     masks = (P + EPS) / (P.sum(axis=0) + len(P) * EPS)
     return masks, H, cost
-
-
-# --------------------------------------------------------------------------------------------
-# Scoring any estimates like the oracle masks
-
-
-def score_estimates(tracks, estimates, *, duration: float | None = None, filter_length: int | None = None):
-    """Score estimates of some stems with BSS Eval, in :func:`course_utils.masks.evaluate_oracles`' format.
-
-    Stems of :data:`course_utils.data.STEMS` that a method estimates are scored together
-    against all four true stems (whole-signal :func:`course_utils.metrics.bss_eval`, 512-tap
-    filters), the stems it does not estimate counting as interference. The two-stem outputs
-    of :data:`TWO_STEM` are scored as a two-source problem: ``"accompaniment"`` against
-    ``mixture - vocals`` (with the vocals as the other source), ``"non-drums"`` against
-    ``mixture - drums``. A stem's SDR does not depend on which other references are listed
-    (only SIR and SAR do), so every SDR here is comparable with notebook 02's.
-
-    Parameters
-    ----------
-    tracks : sequence of course_utils.data.Track
-    estimates : dict of str to dict of str to dict of str to np.ndarray
-        ``{method: {track name: {stem: signal of shape (n_samples,)}}}``; stems from
-        ``STEMS`` and :data:`TWO_STEM`.
-    duration : float, optional
-        Score only the first ``duration`` seconds.
-    filter_length : int, optional
-        Distortion filter taps (default :data:`course_utils.metrics.FILTER_LENGTH`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``track``, ``method``, ``source``, ``metric`` (SDR, SIR, SAR), ``value`` (dB).
-        Summarise with :func:`course_utils.masks.oracle_medians`.
-
-    Notes
-    -----
-    Taught in ``04_classical_separation``.
-    """
-    import pandas as pd
-
-    from . import metrics
-    from .data import STEMS
-
-    filter_length = metrics.FILTER_LENGTH if filter_length is None else filter_length
-    tracks = list(tracks)
-    if not tracks:
-        raise ValueError("tracks is empty: nothing to score.")
-    if duration is not None and not duration > 0:
-        raise ValueError(f"duration must be a positive number of seconds, got {duration!r}.")
-    frames = []
-    for method, per_track in estimates.items():
-        missing = [t.name for t in tracks if t.name not in per_track]
-        if missing:
-            raise ValueError(f"Method {method!r} has no estimates for {missing}.")
-        for track in tracks:
-            n = track.mixture.shape[-1] if duration is None else int(round(duration * track.sr))
-            refs = {s: np.asarray(track.stems[s])[..., :n] for s in STEMS}
-            est = {s: np.asarray(x)[..., :n] for s, x in per_track[track.name].items()}
-            unknown = set(est) - set(STEMS) - set(TWO_STEM)
-            if unknown:
-                raise ValueError(f"Method {method!r}: unknown stems {sorted(unknown)}; "
-                                 f"use {list(STEMS) + list(TWO_STEM)}.")
-            for s, x in est.items():
-                if x.shape != refs["vocals"].shape:
-                    raise ValueError(f"Method {method!r}, {track.name}, {s}: shape {x.shape}, expected "
-                                     f"{refs['vocals'].shape} (the mixture's, or its first {duration} s).")
-            results = []
-            stems = [s for s in STEMS if s in est]
-            if stems:
-                order = stems + [s for s in STEMS if s not in est]
-                results.append(metrics.bss_eval(np.stack([refs[s] for s in order]), np.stack([est[s] for s in stems]),
-                                                filter_length=filter_length, names=order))
-            for name, left_out in TWO_STEM.items():
-                if name in est:
-                    rest = sum(refs[s].astype(np.float64) for s in STEMS if s != left_out)
-                    results.append(metrics.bss_eval(np.stack([rest, refs[left_out]]), est[name][None],
-                                                    filter_length=filter_length, names=[name, left_out]))
-            for result in results:
-                df = result.to_dataframe()
-                df.insert(0, "method", method)
-                df.insert(0, "track", track.name)
-                frames.append(df)
-    if not frames:
-        raise ValueError("estimates is empty: nothing to score.")
-    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------------------------

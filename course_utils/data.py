@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import os
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from . import audio
 
-__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "load_dataset", "bundled_root",
+__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "excerpt", "load_dataset", "bundled_root",
            "verify_bundled", "mixture_from_stems"]
 
 STEMS = ("vocals", "drums", "bass", "other")
@@ -68,6 +69,36 @@ class Track:
     def __repr__(self) -> str:
         return (f"Track({self.name!r}, dataset={self.dataset!r}, split={self.split!r}, sr={self.sr}, "
                 f"shape={self.mixture.shape}, {self.duration:.1f} s)")
+
+
+def excerpt(track: Track, *, duration: float | None, offset: float = 0.0) -> Track:
+    """A track cut to ``duration`` seconds from ``offset`` (the whole track for ``duration=None``).
+
+    Parameters
+    ----------
+    track : Track
+    duration : float or None
+    offset : float
+
+    Returns
+    -------
+    Track
+        A copy whose mixture and stems are ``(..., n)`` slices (views) of the original's.
+
+    Notes
+    -----
+    Used wherever a notebook scores or plays a few seconds of a song (02, 04, 07).
+    """
+    if duration is None and offset == 0:
+        return track
+    if offset < 0 or (duration is not None and not duration > 0):
+        raise ValueError(f"offset must be >= 0 and duration positive (or None), got {offset!r}, {duration!r}.")
+    start = int(round(offset * track.sr))
+    stop = None if duration is None else start + int(round(duration * track.sr))
+    if start >= track.mixture.shape[-1]:
+        raise ValueError(f"offset {offset} s is past the end of {track.name} ({track.duration:.1f} s).")
+    return dataclasses.replace(track, mixture=track.mixture[..., start:stop],
+                               stems={k: v[..., start:stop] for k, v in track.stems.items()})
 
 
 def mixture_from_stems(stems) -> np.ndarray:

@@ -1,9 +1,10 @@
-"""Time-frequency masks, and the oracle ("ideal") masks that bound what masking can reach.
+"""Time-frequency masks, and the oracle ("ideal") masks computed from the true sources.
 
 A mask separates by re-weighting the bins of the mixture's STFT ``Y``: the estimate of source
 ``i`` is ``X̂_i = M_i ⊙ Y`` (element-wise), brought back to a waveform by the inverse STFT.
 The *oracle* masks are computed from the true sources' STFTs ``X_i``, which a real system
-never sees; they tell how good a mask-based separator could possibly be:
+never sees. They are reference points for what masking can reach, not upper bounds: none of
+them maximises SDR (a mask fitted to the SDR itself can score higher).
 
 - :func:`ideal_binary_mask` (IBM): each bin goes entirely to its loudest source.
 - :func:`ideal_ratio_mask` (IRM): each bin is shared in proportion to ``|X_i|**power``;
@@ -11,9 +12,9 @@ never sees; they tell how good a mask-based separator could possibly be:
 - :func:`phase_sensitive_mask` (PSM): ``Re(X_i / Y) = |X_i| / |Y| cos(θ_i - θ_Y)``, the real
   mask closest to the truth in the complex plane, usually clipped to ``[0, 1]``.
 
-:func:`apply_mask` turns masks into signals, :func:`oracle_estimates` does everything for one
-song, and :func:`evaluate_oracles` / :func:`oracle_medians` score a list of songs with
-:mod:`course_utils.metrics` (BSS Eval, 512-tap filters).
+:func:`apply_mask` turns masks into signals and :func:`oracle_estimates` does everything for
+one song; :func:`course_utils.methods.oracle` makes it a method that
+:func:`course_utils.metrics.evaluate` scores.
 
 Source STFTs are stacked on the first axis, ``(n_sources, n_freq, n_frames)`` (or
 ``(n_sources, n_channels, n_freq, n_frames)``); masks have the same shape and are float32.
@@ -28,24 +29,20 @@ from __future__ import annotations
 import numpy as np
 
 from . import spectral
-from .data import STEMS
 
 __all__ = [
-    "EPS", "ORACLES", "METHODS", "LABELS", "ideal_binary_mask", "ideal_ratio_mask", "wiener_like_mask",
-    "phase_sensitive_mask", "oracle_mask", "apply_mask", "oracle_estimates", "evaluate_oracles",
-    "oracle_medians",
+    "EPS", "ORACLES", "LABELS", "ideal_binary_mask", "ideal_ratio_mask", "wiener_like_mask",
+    "phase_sensitive_mask", "oracle_mask", "apply_mask", "oracle_estimates",
 ]
 
 EPS = 1e-10
 """Added to numerators and denominators of the soft masks so that silent bins give ``1 / n_sources``."""
 ORACLES = ("ibm", "irm", "wiener", "psm")
 """The oracle masks by short name: binary, ratio (``power=1``), Wiener-like (``power=2``), phase-sensitive."""
-METHODS = ("mixture",) + ORACLES
-"""What :func:`evaluate_oracles` scores by default: the unseparated mixture (baseline) and every oracle mask."""
 LABELS = {"mixture": "mixture (no separation)", "ibm": "ideal binary mask (IBM)",
           "irm": "ideal ratio mask (IRM)", "wiener": "Wiener-like mask (IRM, p=2)",
           "psm": "phase-sensitive mask (PSM)"}
-"""A readable label for each name in :data:`METHODS`, for tables and legends."""
+"""A readable label for each oracle and for the unseparated mixture (the baseline), for tables and legends."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -313,9 +310,8 @@ def oracle_estimates(track_or_sources, *, kind: str = "irm", mixture=None, power
     track_or_sources : course_utils.data.Track or np.ndarray, shape ``(n_sources, n_samples)``
         A track (its ``sources`` and ``mixture`` are used), or the true sources (the mixture
         is then their sum). Multichannel ``(n_sources, n_channels, n_samples)`` works too.
-    kind : {"ibm", "irm", "wiener", "psm", "mixture"}
-        The oracle mask (:data:`ORACLES`), or ``"mixture"``: no separation at all, every
-        estimate is the mixture itself (the baseline a separator must beat).
+    kind : {"ibm", "irm", "wiener", "psm"}
+        The oracle mask (:data:`ORACLES`).
     mixture : np.ndarray, shape of one source, optional
         Override the mixture.
     power, clip, eps
@@ -333,139 +329,10 @@ def oracle_estimates(track_or_sources, *, kind: str = "irm", mixture=None, power
     Taught in ``02_masking``.
     """
     sources, mixture = _sources_and_mixture(track_or_sources, mixture)
-    if kind == "mixture":
-        return np.broadcast_to(mixture, sources.shape).astype(np.float32)
     if kind not in ORACLES:
-        raise ValueError(f"kind must be one of {METHODS}, got {kind!r}.")
+        raise ValueError(f"kind must be one of {ORACLES}, got {kind!r}.")
     kw = dict(n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window)
     S = spectral.stft(sources, **kw)
     Y = spectral.stft(mixture, **kw)
     M = oracle_mask(S, Y, kind=kind, power=power, clip=clip, eps=eps)
     return apply_mask(M, Y, length=mixture.shape[-1], hop_length=hop_length, win_length=win_length, window=window)
-
-
-# --------------------------------------------------------------------------------------------
-# Scoring
-
-
-def _methods(methods) -> dict:
-    items = methods.items() if isinstance(methods, dict) else ((m, {"kind": m}) for m in methods)
-    out = {}
-    for label, kw in items:
-        kw = dict(kw)
-        kw.setdefault("kind", label)
-        if kw["kind"] not in METHODS:
-            raise ValueError(f"Method {label!r}: kind must be one of {METHODS}, got {kw['kind']!r}.")
-        out[str(label)] = kw
-    if not out:
-        raise ValueError("methods is empty: nothing to evaluate.")
-    return out
-
-
-def evaluate_oracles(tracks, *, methods=METHODS, duration: float | None = None, framewise: bool = False,
-                     filter_length: int | None = None, **stft_kw):
-    """Score oracle masks (and the mixture baseline) on a list of songs with BSS Eval.
-
-    For every track and method, every source's estimate gets its SDR, SIR and SAR from
-    :func:`course_utils.metrics.bss_eval` (whole signal, 512-tap distortion filters, the
-    ``bss_eval_sources`` definition), or, with ``framewise=True``, the median over 1 s frames
-    of :func:`course_utils.metrics.bss_eval_frames` (BSS Eval v4, as SiSEC reports).
-
-    Parameters
-    ----------
-    tracks : sequence of course_utils.data.Track
-        Each with ``name``, ``sr``, ``sources`` (shape ``(n_sources, n_samples)``) and ``mixture``.
-    methods : sequence of str, or dict of str to dict
-        Names from :data:`METHODS`, or ``{label: keyword arguments of oracle_estimates}``,
-        e.g. ``{"p=0.5": {"kind": "irm", "power": 0.5}}`` to compare settings.
-    duration : float, optional
-        Score only the first ``duration`` seconds of each song (for speed).
-    framewise : bool
-        Frame-wise BSS Eval v4 (images) instead of whole-signal scores.
-    filter_length : int, optional
-        Distortion filter taps (default :data:`course_utils.metrics.FILTER_LENGTH`, 512).
-    **stft_kw
-        ``n_fft``, ``hop_length``, ``win_length``, ``window``, ``clip``, ``eps`` for
-        :func:`oracle_estimates`.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Long format: columns ``track``, ``method``, ``source``, ``metric`` (SDR, SIR, SAR,
-        and ISR with ``framewise=True``), ``value`` in dB. Summarise with :func:`oracle_medians`.
-
-    Notes
-    -----
-    A source silent in the scored excerpt is NaN (with a ``metrics.SilenceWarning``).
-    Taught in ``02_masking``; ``05_unet_separation`` compares its model with these numbers.
-    """
-    import pandas as pd
-
-    from . import metrics
-
-    methods = _methods(methods)
-    filter_length = metrics.FILTER_LENGTH if filter_length is None else filter_length
-    tracks = list(tracks)
-    if not tracks:
-        raise ValueError("tracks is empty: nothing to evaluate.")
-    if duration is not None and not duration > 0:
-        raise ValueError(f"duration must be a positive number of seconds, got {duration!r}.")
-    frames = []
-    for track in tracks:
-        sources, mixture = _sources_and_mixture(track, None)
-        names = list(STEMS) if hasattr(track, "stems") else [f"source{i}" for i in range(len(sources))]
-        if duration is not None:
-            n = int(round(duration * track.sr))
-            sources, mixture = sources[..., :n], mixture[..., :n]
-        for label, kw in methods.items():
-            est = oracle_estimates(sources, mixture=mixture, **{**stft_kw, **kw})
-            if framewise:
-                result = metrics.bss_eval_frames(sources, est, sr=track.sr, filter_length=filter_length,
-                                                 names=names).median()
-            else:
-                result = metrics.bss_eval(sources, est, filter_length=filter_length, names=names)
-            df = result.to_dataframe()
-            df.insert(0, "method", label)
-            df.insert(0, "track", track.name)
-            frames.append(df)
-    return pd.concat(frames, ignore_index=True)
-
-
-def oracle_medians(df, *, metric: str | None = None):
-    """Median over tracks of :func:`evaluate_oracles`' scores, per method and source.
-
-    Parameters
-    ----------
-    df : pandas.DataFrame
-        The long table of :func:`evaluate_oracles` (columns ``track``, ``method``, ``source``,
-        ``metric``, ``value``).
-    metric : str, optional
-        One metric (e.g. ``"SDR"``): a table with one row per method and one column per
-        source. By default every metric: rows ``(method, source)``, one column per metric
-        (each block is :func:`course_utils.metrics.median_table` of that method).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Values in dB, methods and sources in order of first appearance; NaN scores are skipped.
-
-    Notes
-    -----
-    Taught in ``02_masking``.
-    """
-    import pandas as pd
-
-    from . import metrics
-
-    missing = {"track", "method", "source", "metric", "value"} - set(df.columns)
-    if missing:
-        raise ValueError(f"df lacks the columns {sorted(missing)}; pass the table of evaluate_oracles.")
-    order = list(dict.fromkeys(df["method"]))
-    table = pd.concat({m: metrics.median_table(df[df["method"] == m]) for m in order}, names=["method", "source"])
-    if metric is None:
-        return table
-    if metric not in table.columns:
-        raise ValueError(f"No metric {metric!r} in the table; it has {list(table.columns)}.")
-    out = table[metric].unstack("source").reindex(index=order, columns=list(dict.fromkeys(df["source"])))
-    out.columns.name = None
-    return out

@@ -1,0 +1,288 @@
+"""The course's separation methods, each a function ``method(track) -> {stem: estimate}``.
+
+That one signature is what :func:`course_utils.metrics.evaluate` scores and what the
+leaderboard runs: a method takes a :class:`course_utils.data.Track` and returns estimates of
+some of its stems (:data:`course_utils.data.STEMS`, or the two-stem outputs
+``"accompaniment"`` and ``"non-drums"``), each shaped like ``track.mixture``. Every function
+here *builds* such a method (settings in, method out):
+
+- :func:`mixture`: no separation, every stem estimated by the mixture (the baseline, 02);
+- :func:`oracle`: an oracle mask computed from the true stems (02);
+- :func:`hpss`, :func:`repet`, :func:`repet_sim`, :func:`nmf`: the classical methods (04),
+  masks from the mixture's magnitude applied to its STFT;
+- :func:`unet`: the shipped U-Nets (05);
+- :func:`demucs`: a pretrained waveform model such as Hybrid Demucs (07).
+
+A method of your own is any function with the same signature, e.g.
+``lambda track: {"bass": my_filter(track.mixture)}``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import classical, masks, spectral
+from .data import STEMS
+
+__all__ = ["mixture", "oracle", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
+
+
+def _masked(track, masks_fn) -> np.ndarray:
+    """``masks_fn(|Y|, sr)``'s masks applied to the mixture's STFT ``Y``: the estimates, stacked."""
+    Y = spectral.stft(track.mixture)
+    return masks.apply_mask(np.stack(masks_fn(np.abs(Y), track.sr)), Y, length=track.mixture.shape[-1])
+
+
+def mixture():
+    """No separation: every stem's estimate is the mixture itself.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: track.mixture for every stem}``.
+
+    Notes
+    -----
+    Taught in ``02_masking``.
+    """
+    return lambda track: {s: track.mixture for s in STEMS}
+
+
+def oracle(kind: str = "irm", **options):
+    """An oracle mask, computed from the true stems (:func:`course_utils.masks.oracle_estimates`).
+
+    Parameters
+    ----------
+    kind : {"ibm", "irm", "wiener", "psm"}
+    **options
+        ``power``, ``clip``, ``eps`` and the STFT settings of ``oracle_estimates``.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for the four stems.
+
+    Notes
+    -----
+    Taught in ``02_masking``.
+    """
+    if kind not in masks.ORACLES:
+        raise ValueError(f"kind must be one of {masks.ORACLES}, got {kind!r}.")
+    return lambda track: dict(zip(STEMS, masks.oracle_estimates(track, kind=kind, **options)))
+
+
+def hpss(*, power: float = 2.0, kernel_size=31):
+    """Harmonic-percussive separation: the percussive part estimates the drums.
+
+    Parameters
+    ----------
+    power : float
+        Soft-mask exponent (``np.inf``: hard masks), as :func:`course_utils.classical.hpss`.
+    kernel_size : int or (int, int)
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {"drums": percussive, "non-drums": harmonic}``.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``.
+    """
+    def separate(track):
+        harmonic, percussive = _masked(track, lambda S, sr: classical.hpss(S, mask=True, power=power,
+                                                                          kernel_size=kernel_size))
+        return {"drums": percussive, "non-drums": harmonic}
+
+    return separate
+
+
+def repet(**options):
+    """REPET: the repeating background is the accompaniment, the rest the vocals.
+
+    Parameters
+    ----------
+    **options
+        Keyword arguments of :func:`course_utils.classical.repet` (``period``, ...).
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {"vocals": foreground, "accompaniment": background}``.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``.
+    """
+    def separate(track):
+        def fn(S, sr):
+            result = classical.repet(S, sr=sr, **options)
+            return result.background, result.foreground
+
+        background, foreground = _masked(track, fn)
+        return {"vocals": foreground, "accompaniment": background}
+
+    return separate
+
+
+def repet_sim(*, selection: str = "peaks", **options):
+    """REPET-SIM: the background repeats among similar frames anywhere in the song.
+
+    Parameters
+    ----------
+    selection : {"knn", "peaks"}
+        How similar frames are picked (:func:`course_utils.classical.similar_frames`).
+    **options
+        Other keyword arguments of :func:`course_utils.classical.repet_sim`.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {"vocals": foreground, "accompaniment": background}``.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``.
+    """
+    def separate(track):
+        background, foreground = _masked(
+            track, lambda S, sr: classical.repet_sim(S, sr=sr, selection=selection, **options))
+        return {"vocals": foreground, "accompaniment": background}
+
+    return separate
+
+
+def learn_nmf_templates(tracks, *, n_components: int = 16, n_iter: int = 50, frame_step: int = 8,
+                        silence: float = 1e-3, random_state: int = 0) -> dict[str, np.ndarray]:
+    """Spectral templates per stem for supervised NMF, learned on training tracks.
+
+    Every ``frame_step``-th STFT frame of each training stem is kept, frames quieter than
+    ``silence`` times the loudest are dropped, and :func:`course_utils.classical.learn_templates`
+    factorises what is left.
+
+    Parameters
+    ----------
+    tracks : sequence of course_utils.data.Track
+        Training songs (mono).
+    n_components : int
+        Templates per stem.
+    n_iter : int
+        NMF iterations.
+    frame_step : int
+        Use every ``frame_step``-th frame (fewer, less redundant frames: faster).
+    silence : float
+        Relative level below which a frame counts as silent.
+    random_state : int
+
+    Returns
+    -------
+    dict of str to np.ndarray, each shaped ``(n_freq, n_components)``
+        One template matrix per stem of :data:`course_utils.data.STEMS`.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``; used by the leaderboard of ``07_tools_and_state_of_the_art``.
+    """
+    tracks = list(tracks)
+    if not tracks:
+        raise ValueError("tracks is empty: NMF templates need training songs.")
+    templates = {}
+    for stem in STEMS:
+        V = np.concatenate([np.abs(spectral.stft(t.stems[stem]))[:, ::frame_step] for t in tracks], axis=1)
+        energy = V.sum(axis=0)
+        V = V[:, energy > silence * energy.max()]
+        templates[stem] = classical.learn_templates(V, n_components=n_components, n_iter=n_iter,
+                                                    random_state=random_state)
+    return templates
+
+
+def nmf(templates: dict, *, n_iter: int = 50):
+    """Supervised NMF with fixed templates per stem (:func:`course_utils.classical.supervised_nmf`).
+
+    Parameters
+    ----------
+    templates : dict of str to np.ndarray
+        One ``(n_freq, n_components)`` matrix per stem of :data:`course_utils.data.STEMS`
+        (:func:`learn_nmf_templates`).
+    n_iter : int
+        Iterations of the activations' updates per song.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for the four stems.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``.
+    """
+    missing = set(STEMS) - set(templates)
+    if missing:
+        raise ValueError(f"templates lacks the stems {sorted(missing)}.")
+    bank = [templates[s] for s in STEMS]
+
+    def separate(track):
+        return dict(zip(STEMS, _masked(track, lambda S, sr: classical.supervised_nmf(S, bank, n_iter=n_iter)[0])))
+
+    return separate
+
+
+def unet(*, stems=STEMS, device=None):
+    """The shipped U-Nets of notebook 05, one checkpoint per stem, loaded at the first call.
+
+    Parameters
+    ----------
+    stems : sequence of str
+        The stems to separate (those with a shipped checkpoint).
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}``.
+
+    Notes
+    -----
+    Taught in ``05_unet_separation``.
+    """
+    from . import models  # torch: imported only when a neural method is built
+
+    stems = [s for s in stems if s in models.available_pretrained()]
+    separators = {}
+
+    def separate(track):
+        if not separators:
+            separators.update({s: models.pretrained(s, device=device)[0] for s in stems})
+        return {s: sep.separate(track.mixture)[0] for s, sep in separators.items()}
+
+    return separate
+
+
+def demucs(model, **options):
+    """A pretrained waveform model (Hybrid Demucs) run in overlapping chunks.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        With ``sources`` naming its outputs (e.g. from
+        :func:`course_utils.state_of_the_art.load_pretrained_hdemucs`).
+    **options
+        Keyword arguments of :func:`course_utils.state_of_the_art.separate_waveform`
+        (``segment``, ``overlap``, ``model_sr``, ...).
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for the four stems.
+
+    Notes
+    -----
+    Taught in ``07_tools_and_state_of_the_art``.
+    """
+    from . import state_of_the_art  # torch: imported only when a neural method is built
+
+    def separate(track):
+        est = state_of_the_art.separate_waveform(model, track.mixture, sr=track.sr, sources=STEMS, **options)
+        return dict(zip(STEMS, est))
+
+    return separate
