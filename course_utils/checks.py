@@ -830,18 +830,18 @@ def check_leaderboard_method(scores, *, method: str, source: str = "bass") -> bo
     Parameters
     ----------
     scores : pandas.DataFrame
-        The table of :func:`course_utils.leaderboard.leaderboard` with the new method in it.
+        The table of :func:`course_utils.metrics.evaluate` with the new method in it.
     method : str
         Its name.
     source : str
         The stem it estimates.
     """
     if scores is None:
-        return report(False, "replace None with the result of leaderboard.leaderboard(...).")
+        return report(False, "replace None with the result of metrics.evaluate(...).")
     try:
         rows = scores[(scores["method"] == method) & (scores["source"] == source) & (scores["metric"] == "SDR")]
     except (KeyError, TypeError):
-        return report(False, "pass the DataFrame that leaderboard.leaderboard returns.")
+        return report(False, "pass the DataFrame that metrics.evaluate returns.")
     if rows.empty:
         return report(False, f"no SDR of {method!r} for the {source}: is the method named {method!r} and does "
                               f"it return {{'{source}': signal}}?")

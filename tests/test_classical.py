@@ -10,7 +10,6 @@ import pytest
 import scipy.signal
 
 from course_utils import checks, classical, masks, spectral
-from course_utils.data import STEMS, Track
 
 SR = 8000
 N_FFT = spectral.N_FFT
@@ -358,60 +357,6 @@ def test_supervised_nmf_separates_two_toy_sources():
     # without the right templates (swapped), the estimate is far off
     swapped = classical.supervised_nmf(mix, templates[::-1], n_iter=50)[0]
     assert np.linalg.norm(swapped[0] * mix - true_a) / np.linalg.norm(true_a) > 0.5
-
-
-# --------------------------------------------------------------------------------------------
-# Scoring
-
-
-@pytest.fixture(scope="module")
-def toy_track():
-    rng = np.random.default_rng(6)
-    n = 3 * SR
-    t = np.arange(n) / SR
-    stems = {"vocals": 0.3 * np.sin(2 * np.pi * 330 * t) * (1 + np.sin(2 * np.pi * 0.5 * t)),
-             "drums": 0.2 * rng.standard_normal(n) * (np.sin(2 * np.pi * 2 * t) > 0.9),
-             "bass": 0.4 * np.sin(2 * np.pi * 55 * t),
-             "other": 0.1 * rng.standard_normal(n)}
-    stems = {k: v.astype(np.float32) for k, v in stems.items()}
-    return Track("toy", SR, sum(stems.values()).astype(np.float32), stems, "test", "toy")
-
-
-def test_score_estimates_matches_evaluate_oracles(toy_track):
-    est = masks.oracle_estimates(toy_track, kind="irm")
-    ours = classical.score_estimates([toy_track], {"irm": {"toy": dict(zip(STEMS, est))}})
-    ref = masks.evaluate_oracles([toy_track], methods=["irm"])
-    a = ours.set_index(["method", "source", "metric"])["value"].sort_index()
-    b = ref.set_index(["method", "source", "metric"])["value"].sort_index()
-    np.testing.assert_allclose(a.to_numpy(), b.to_numpy(), rtol=1e-9)
-
-
-def test_score_estimates_two_stem_outputs_and_subsets(toy_track):
-    est = masks.oracle_estimates(toy_track, kind="irm")
-    vocals = est[0]
-    table = classical.score_estimates(
-        [toy_track], {"m": {"toy": {"vocals": vocals, "accompaniment": toy_track.mixture - vocals}}}, duration=2.0)
-    sdr = table[table.metric == "SDR"].set_index("source")["value"]
-    assert set(sdr.index) == {"vocals", "accompaniment"}
-    # a stem's SDR does not depend on which other references are listed
-    alone = classical.score_estimates([toy_track], {"m": {"toy": {"vocals": vocals}}}, duration=2.0)
-    four = classical.score_estimates([toy_track], {"m": {"toy": dict(zip(STEMS, est))}}, duration=2.0)
-    v_alone = alone[(alone.metric == "SDR")]["value"].item()
-    v_four = four[(four.metric == "SDR") & (four.source == "vocals")]["value"].item()
-    assert v_alone == pytest.approx(sdr["vocals"]) and v_alone == pytest.approx(v_four)
-    # the mixture as an estimate of the accompaniment (everything but the vocals) has a finite SDR
-    assert np.isfinite(sdr["accompaniment"])
-
-
-def test_score_estimates_rejects_bad_input(toy_track):
-    with pytest.raises(ValueError, match="unknown stems"):
-        classical.score_estimates([toy_track], {"m": {"toy": {"voice": toy_track.mixture}}})
-    with pytest.raises(ValueError, match="no estimates"):
-        classical.score_estimates([toy_track], {"m": {}})
-    with pytest.raises(ValueError, match="shape"):
-        classical.score_estimates([toy_track], {"m": {"toy": {"vocals": toy_track.mixture[:10]}}})
-    with pytest.raises(ValueError, match="empty"):
-        classical.score_estimates([], {"m": {}})
 
 
 # --------------------------------------------------------------------------------------------

@@ -140,3 +140,15 @@ def test_unknown_names_are_rejected():
         data.load_dataset("musdb-full")
     with pytest.raises(ValueError, match="Unknown split"):
         data.load_dataset("bundled", split="validation")
+
+
+def test_excerpt_cuts_mixture_and_stems_alike(bundled):
+    track = bundled["test"][0]
+    cut = data.excerpt(track, duration=1.5, offset=0.5)
+    assert cut.mixture.shape == (int(1.5 * track.sr),) and cut.name == track.name
+    assert np.array_equal(cut.stems["bass"], track.stems["bass"][track.sr // 2: track.sr // 2 + cut.mixture.size])
+    assert data.excerpt(track, duration=None) is track
+    with pytest.raises(ValueError, match="past the end"):
+        data.excerpt(track, duration=1.0, offset=1e4)
+    with pytest.raises(ValueError, match="positive"):
+        data.excerpt(track, duration=0)

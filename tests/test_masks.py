@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 
-from course_utils import checks, masks, spectral
+from course_utils import checks, masks, methods, metrics, spectral
 from course_utils.data import STEMS, Track
 
 N_FFT = spectral.N_FFT
@@ -192,7 +192,7 @@ def test_oracle_estimates_accepts_a_track_or_its_sources():
     for kind in masks.ORACLES:
         np.testing.assert_allclose(masks.oracle_estimates(track, kind=kind),
                                    masks.oracle_estimates(track.sources, kind=kind), atol=1e-6)
-    np.testing.assert_array_equal(masks.oracle_estimates(track, kind="mixture"), np.stack([track.mixture] * 4))
+    assert all(x is track.mixture for x in methods.mixture()(track).values())
 
 
 @pytest.mark.parametrize("call, match", [
@@ -229,52 +229,32 @@ def toy_tracks():
     return tracks
 
 
+ORACLE_METHODS = {"mixture": methods.mixture(), **{kind: methods.oracle(kind) for kind in masks.ORACLES}}
+
+
 @pytest.fixture(scope="module")
-def toy_scores(toy_tracks):
-    return masks.evaluate_oracles(toy_tracks, duration=1.5, filter_length=64)  # short filters: fast
+def toy_sdr(toy_tracks):
+    scores = metrics.evaluate(toy_tracks, ORACLE_METHODS, definition="sources", duration=1.5,
+                              filter_length=64)  # short filters: fast
+    return metrics.summarise(scores, metric="SDR")
 
 
-def test_evaluate_oracles_table_layout(toy_scores):
-    df = toy_scores
-    assert list(df.columns) == ["track", "method", "source", "metric", "value"]
-    assert len(df) == 2 * len(masks.METHODS) * 4 * 3
-    assert list(dict.fromkeys(df["method"])) == list(masks.METHODS)
-    assert list(dict.fromkeys(df["source"])) == list(STEMS)
-    assert set(df["metric"]) == {"SDR", "SIR", "SAR"}
-    medians = masks.oracle_medians(df)
-    assert medians.shape == (len(masks.METHODS) * 4, 3)
-    sdr = masks.oracle_medians(df, metric="SDR")
-    assert list(sdr.index) == list(masks.METHODS) and list(sdr.columns) == list(STEMS)
-    one = df[(df.method == "irm") & (df.source == "bass") & (df.metric == "SDR")]["value"].median()
-    assert sdr.loc["irm", "bass"] == pytest.approx(one)
-    with pytest.raises(ValueError, match="No metric"):
-        masks.oracle_medians(df, metric="PESQ")
-
-
-def test_oracle_scores_on_disjoint_tones(toy_scores):
-    sdr = masks.oracle_medians(toy_scores, metric="SDR")
+def test_oracle_scores_on_disjoint_tones(toy_sdr):
+    assert list(toy_sdr.index) == list(ORACLE_METHODS) and list(toy_sdr.columns) == list(STEMS)
     # each source is weaker than the other three together: the mixture scores below 0 dB
-    assert (sdr.loc["mixture"] < 0).all()
+    assert (toy_sdr.loc["mixture"] < 0).all()
     # nearly disjoint sources: every oracle mask separates them far above the baseline
     for method in masks.ORACLES:
-        assert (sdr.loc[method] > 20).all(), method
+        assert (toy_sdr.loc[method] > 20).all(), method
 
 
-def test_evaluate_oracles_with_labelled_settings_and_crop(toy_tracks):
-    df = masks.evaluate_oracles(toy_tracks[:1], methods={"p=1": {"kind": "irm"}, "p=2": {"kind": "irm", "power": 2}},
-                                duration=0.5, filter_length=16)
-    assert list(dict.fromkeys(df["method"])) == ["p=1", "p=2"]
+def test_oracle_settings_are_passed_on(toy_tracks):
+    track = toy_tracks[0]
+    for power in (0.5, 2.0):
+        np.testing.assert_array_equal(methods.oracle("irm", power=power)(track)["bass"],
+                                      masks.oracle_estimates(track, kind="irm", power=power)[2])
     with pytest.raises(ValueError, match="kind must be one of"):
-        masks.evaluate_oracles(toy_tracks, methods=["ideal"])
-    with pytest.raises(ValueError, match="duration"):
-        masks.evaluate_oracles(toy_tracks, duration=0)
-
-
-def test_evaluate_oracles_framewise_reports_bss_eval_v4(toy_tracks):
-    df = masks.evaluate_oracles(toy_tracks[:1], methods=["mixture", "irm"], framewise=True, filter_length=32)
-    assert set(df["metric"]) == {"SDR", "SIR", "SAR", "ISR"}
-    sdr = masks.oracle_medians(df, metric="SDR")
-    assert (sdr.loc["irm"] > sdr.loc["mixture"] + 10).all()
+        masks.oracle_estimates(track, kind="mixture")
 
 
 def test_every_oracle_mask_beats_the_mixture_on_a_bundled_song():
@@ -283,7 +263,8 @@ def test_every_oracle_mask_beats_the_mixture_on_a_bundled_song():
     track = data.load_dataset("bundled", split="test")[0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no source should be silent in 2 s of a song
-        sdr = masks.oracle_medians(masks.evaluate_oracles([track], duration=2.0, filter_length=128), metric="SDR")
+        scores = metrics.evaluate([track], ORACLE_METHODS, definition="sources", duration=2.0, filter_length=128)
+    sdr = metrics.summarise(scores, metric="SDR")
     for method in masks.ORACLES:
         assert (sdr.loc[method] > sdr.loc["mixture"] + 5).all(), method
 

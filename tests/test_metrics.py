@@ -1,5 +1,5 @@
 """Tests for course_utils.metrics: the projection, BSS Eval against museval and mir_eval,
-SI-SDR, frame-wise v4 scores, silence handling, tables, and input errors."""
+SI-SDR, frame-wise v4 scores, silence handling, evaluate/summarise, and input errors."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 import scipy.signal
 
-from course_utils import metrics, repro
+from course_utils import _bsseval, metrics, repro
+from course_utils.data import STEMS, Track
 from course_utils.metrics import SilenceWarning
 
 SR = 8000
@@ -256,14 +257,14 @@ def test_block_levinson_solves_the_gram_system():
     rng = np.random.default_rng(16)
     for m, L in [(1, 40), (3, 64)]:
         u = scipy.signal.lfilter([1, 0.5], [1, -0.6], rng.standard_normal((m, 3000)), axis=-1)
-        r = metrics._lag_correlations(u, u[:0], L - 1)
+        r = _bsseval.lag_correlations(u, u[:0], L - 1)
         rhs = rng.standard_normal((m * L, 2))
-        gram = metrics._block_toeplitz(r)
+        gram = _bsseval.block_toeplitz(r)
         for p, q in [(3, 1), (L - 1, 0)]:  # G holds <u_a delayed by p, u_b delayed by q>
             a, b = 0, m - 1
             direct = np.dot(np.pad(u[a], (p, L - p)), np.pad(u[b], (q, L - q)))
             assert gram[a * L + p, b * L + q] == pytest.approx(direct, rel=1e-10)
-        np.testing.assert_allclose(metrics._levinson(r, rhs), np.linalg.solve(gram, rhs), rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(_bsseval.levinson(r, rhs), np.linalg.solve(gram, rhs), rtol=1e-7, atol=1e-9)
 
 
 def test_dependent_references_warn_and_still_score():
@@ -360,32 +361,59 @@ def test_si_sdr_of_a_silent_reference_is_nan_with_a_warning():
 # Tables
 
 
-def test_score_tracks_and_median_table():
-    tracks = {}
+def test_evaluate_and_summarise_are_the_frame_wise_v4_medians():
+    tracks = []
     for seed in (31, 32, 33):
-        refs = make_sources(2, 1, 2 * SR + 100, seed=seed)[:, 0]
-        tracks[f"song{seed}"] = (refs, make_estimates(refs[:, None], noise=0.3, seed=seed)[:, 0])
-    refs, ests = tracks["song33"]
-    refs[0, :SR] = 0  # frame 0 of song33 is silent
-    names = ("vocals", "accompaniment")
+        refs = make_sources(4, 1, 2 * FRAME_SR + 100, seed=seed)[:, 0].astype(np.float32)
+        if seed == 33:
+            refs[0, :FRAME_SR] = 0  # frame 0 of the vocals of song 33 is silent
+        stems = dict(zip(STEMS, refs))
+        tracks.append(Track(f"song{seed}", FRAME_SR, refs.sum(axis=0), stems, "test", "toy"))
+    estimates = {t.name: make_estimates(t.sources[:, None].astype(np.float64), noise=0.3, seed=1)[:, 0]
+                 for t in tracks}
+    method = {"noisy": lambda t: dict(zip(STEMS, estimates[t.name]))}
     with pytest.warns(SilenceWarning):
-        df = metrics.score_tracks(tracks, sr=SR, names=names)
-    assert list(df.columns) == ["track", "source", "metric", "value"]
-    assert len(df) == 3 * 2 * 4 and set(df["metric"]) == {"SDR", "SIR", "SAR", "ISR"}
-    table = metrics.median_table(df)
-    assert list(table.index) == list(names) and list(table.columns) == ["SDR", "SIR", "SAR", "ISR"]
+        scores = metrics.evaluate(tracks, method, definition="v4")
+    assert list(scores.columns) == ["track", "method", "source", "metric", "value", "definition", "seconds"]
+    assert len(scores) == 3 * 4 * 4 and set(scores["metric"]) == {"SDR", "SIR", "SAR", "ISR"}
+    table = metrics.summarise(scores)
+    assert table.attrs["caption"] == "median over 3 songs; " + metrics.DEFINITIONS["v4"] + "; dB"
     per_track = []
-    for name, (r, e) in tracks.items():
+    for t in tracks:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", SilenceWarning)
-            per_track.append(np.nanmedian(metrics.bss_eval_frames(r, e, sr=SR).sdr, axis=1))
-    np.testing.assert_allclose(table["SDR"].to_numpy(), np.median(per_track, axis=0), atol=1e-9)
-    # per-frame rows reduce to the same table; dict inputs name the stems themselves
-    as_dicts = [(k, dict(zip(names, r)), dict(zip(names, e))) for k, (r, e) in tracks.items()]
+            per_track.append(np.nanmedian(metrics.bss_eval_frames(t.sources, estimates[t.name], sr=FRAME_SR).sdr, axis=1))
+    np.testing.assert_allclose(table["SDR"].loc["noisy"].to_numpy(), np.median(per_track, axis=0), atol=1e-9)
+    # per-frame rows reduce to the same table
     with pytest.warns(SilenceWarning):
-        frames = metrics.score_tracks(as_dicts, sr=SR, per_frame=True)
+        frames = metrics.evaluate(tracks, method, definition="v4", per_frame=True)
     assert "time" in frames.columns and frames["value"].isna().any()
-    np.testing.assert_allclose(metrics.median_table(frames, metrics=["SDR"])["SDR"], table["SDR"], atol=1e-9)
+    np.testing.assert_allclose(metrics.summarise(frames, metric="SDR"), table["SDR"], atol=1e-9)
+
+
+# --------------------------------------------------------------------------------------------
+# Agreement with museval on a near-mono stereo stem
+
+
+def test_a_near_mono_bass_agrees_with_museval_to_a_hundredth_of_a_db():
+    """A band-limited bass whose two channels are almost equal makes the Gram system nearly
+    singular: the solve must still give museval's numbers (it once differed by 0.07 dB)."""
+    n = int(3.5 * SR)
+    refs = make_sources(4, 2, n, seed=5)
+    sos = scipy.signal.butter(6, 400, fs=SR, output="sos")
+    refs[1, 0] = scipy.signal.sosfilt(sos, refs[1, 0])  # a bass: nothing above 400 Hz ...
+    refs[1, 1] = 0.98 * refs[1, 0] + 1e-4 * np.random.default_rng(3).standard_normal(n)  # ... and near mono
+    ests = make_estimates(refs, noise=0.3, seed=5)
+    official = museval.evaluate(museval_layout(refs), museval_layout(ests), win=SR, hop=SR)
+    ours = metrics.bss_eval_frames(refs, ests, sr=SR)
+    for a, b in zip((ours.sdr, ours.isr, ours.sir, ours.sar), official):
+        np.testing.assert_allclose(a, b, atol=TOL_DB, rtol=0)  # every frame, every metric
+    m_sdr, _, m_sir, m_sar, _ = museval.metrics.bss_eval(
+        museval_layout(refs), museval_layout(ests), window=np.inf, hop=np.inf, compute_permutation=False,
+        filters_len=metrics.FILTER_LENGTH, framewise_filters=False, bsseval_sources_version=True)
+    whole = metrics.bss_eval(refs, ests)
+    np.testing.assert_allclose([whole.sdr, whole.sir, whole.sar], [m_sdr[:, 0], m_sir[:, 0], m_sar[:, 0]],
+                               atol=TOL_DB, rtol=0)
 
 
 # --------------------------------------------------------------------------------------------
@@ -436,4 +464,4 @@ def test_other_bad_arguments_raise():
     with pytest.raises(ValueError, match="real-valued"):
         metrics.snr(refs[0].astype(complex), refs[0])
     with pytest.raises(ValueError, match="columns"):
-        metrics.median_table(__import__("pandas").DataFrame({"x": [1]}))
+        metrics.summarise(__import__("pandas").DataFrame({"x": [1]}))
