@@ -18,7 +18,7 @@ own wall times. Run from the repository root:
 
     python benchmarks/bench_metrics.py [--quick] [--json PATH] [--repeat N]
 
-Both implementations run with one BLAS thread (``metrics._one_blas_thread``), so that the
+Both implementations run with one BLAS thread (``repro.one_blas_thread``), so that the
 comparison is of algorithms, not of OpenBLAS threading on a busy machine; pass
 ``--museval-blas default`` to time museval with the BLAS library's default threads instead.
 Wall time is the best of ``--repeat`` runs for ours and one run for museval (a slow
@@ -42,7 +42,7 @@ import numpy as np
 import scipy.signal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from course_utils import metrics  # noqa: E402
+from course_utils import metrics, repro  # noqa: E402
 
 SR = 44100
 TARGET_SPEEDUP = 10.0
@@ -115,7 +115,7 @@ def main(argv=None):
     seconds = 5.0 if args.quick else 30.0
     refs, ests = make_track(seconds)
     r_mus, e_mus = refs.transpose(0, 2, 1), ests.transpose(0, 2, 1)  # museval: (src, samples, ch)
-    museval_ctx = metrics._one_blas_thread if args.museval_blas == "one" else contextlib.nullcontext
+    museval_ctx = repro.one_blas_thread if args.museval_blas == "one" else contextlib.nullcontext
     load_before = os.getloadavg()[0]
     print(f"4 sources x {seconds:g} s x 2 channels at {SR} Hz; {os.cpu_count()} cores, "
           f"load average {load_before:.1f}; museval BLAS threads: {args.museval_blas}")
