@@ -19,7 +19,7 @@ One module per concern, mirroring the notebooks (the number says where each is t
 - :mod:`course_utils._bsseval` - the BSS Eval engine behind ``metrics`` (private: FFT correlations, block-Toeplitz solve)
 - :mod:`course_utils.state_of_the_art` - published MUSDB18 results, pretrained models in chunks (07)
 - :mod:`course_utils.leaderboard` - every method on the same songs with the same metrics (07)
-- :mod:`course_utils.checks` - the notebooks' self-checks
+- :mod:`course_utils.checks` - the notebooks' self-checks, one module per notebook
 - :mod:`course_utils.slides` - tables and figure style for the lecture slides
 - :mod:`course_utils.results` - the results file a homework hands in beside its notebook (hw02)
 - :mod:`course_utils.grading` - ``course-grade``, the batch grader (instructors)

@@ -37,13 +37,14 @@ def test_check_plain_projection_silent_reference(capsys):
 
 
 @pytest.mark.parametrize("prediction, ok, says", [
-    ("SAR", True, "SAR falls the most"),
-    ("SIR", False, "the measurement says SAR"),
+    ("SAR", True, "'SAR' falls the most"),
+    ("SIR", False, "the measurement says 'SAR'"),
     (None, False, "still None"),
     ("SNR", False, "not one of the options"),
 ])
-def test_check_metric_prediction(prediction, ok, says, capsys):
-    assert checks.check_metric_prediction(prediction, {"SIR": -0.1, "SAR": -6.0}) is ok
+def test_check_prediction_picks_the_lowest(prediction, ok, says, capsys):
+    assert checks.check_prediction(prediction, {"SIR": -0.1, "SAR": -6.0}, expect="lowest", verdict="falls the most",
+                                   hint="Explained by a source?") is ok
     out = capsys.readouterr().out
     assert says in out
     assert "-6.00 dB" in out or prediction in (None, "SNR")

@@ -279,15 +279,19 @@ def test_check_griffin_lim_step(y, S, capsys):
         assert says in capsys.readouterr().out
 
 
-def test_check_phase_prediction(capsys):
+def test_check_prediction_picks_the_highest(capsys):
     from course_utils import checks
 
     measured = {"mixture phase": 9.5, "Griffin-Lim": 8.0}
-    assert checks.check_phase_prediction("mixture phase", measured)
+    kw = dict(expect="highest", verdict="gives the higher SDR", hint="Whose phase?")
+    assert checks.check_prediction("mixture phase", measured, **kw)
     assert "Correct" in capsys.readouterr().out
-    assert not checks.check_phase_prediction("Griffin-Lim", measured)
-    assert "'mixture phase' (mixture phase: 9.50 dB" in capsys.readouterr().out
-    assert not checks.check_phase_prediction(None, measured)
+    assert not checks.check_prediction("Griffin-Lim", measured, **kw)
+    assert "'mixture phase' gives the higher SDR (mixture phase: 9.50 dB, Griffin-Lim: 8.00 dB). Whose phase?" \
+        in capsys.readouterr().out
+    assert not checks.check_prediction(None, measured, **kw)
     assert "still None" in capsys.readouterr().out
-    assert not checks.check_phase_prediction("true phase", measured)
+    assert not checks.check_prediction("true phase", measured, **kw)
     assert "not one of the options" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="expect"):
+        checks.check_prediction("Griffin-Lim", measured, expect="best", verdict="", hint="")

@@ -106,6 +106,8 @@ def test_setup_cell_installs_only_on_colab_and_never_hides_errors():
 def test_package_docstring_lists_every_module_once():
     import course_utils
 
-    modules = sorted(p.stem for p in (ROOT / "course_utils").glob("*.py") if p.stem != "__init__")
+    package = ROOT / "course_utils"
+    modules = sorted([p.stem for p in package.glob("*.py") if p.stem != "__init__"]
+                     + [p.parent.name for p in package.glob("*/__init__.py")])
     listed = re.findall(r"^- :mod:`course_utils\.(\w+)` - ", course_utils.__doc__, re.M)
     assert sorted(listed) == modules, set(modules) ^ set(listed)

@@ -192,8 +192,8 @@ def requirements_txt() -> str:
 def payload_files() -> dict[str, Path]:
     """Files of the course that go into the autograder zip, by their path inside ``course/``."""
     files = {name: ROOT / name for name in ("pyproject.toml", "README.md", "LICENSE")}
-    for path in sorted((ROOT / "course_utils").glob("*.py")):
-        files[f"course_utils/{path.name}"] = path
+    for path in sorted((ROOT / "course_utils").rglob("*.py")):  # the modules and the checks subpackage
+        files[path.relative_to(ROOT).as_posix()] = path
     for pattern in ("*.pt", "*.log.json", "README.md"):  # the package data: shipped U-Net checkpoints
         for path in sorted((ROOT / "course_utils" / "checkpoints").glob(pattern)):
             files[f"course_utils/checkpoints/{path.name}"] = path

@@ -1,0 +1,62 @@
+"""Self-checks of ``03_phase_reconstruction`` (its prediction exercise uses :func:`check_prediction`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import spectral
+from ._common import report
+
+__all__ = ["check_griffin_lim_step"]
+
+
+def check_griffin_lim_step(answer, previous, magnitude, *, length: int | None = None) -> bool:
+    """Exercise of ``03_phase_reconstruction``: one Griffin-Lim iteration.
+
+    The expected answer is ``magnitude · exp(j ∠ STFT(iSTFT(previous)))``: resynthesise,
+    analyse again, keep the phase, impose the target magnitude.
+
+    Parameters
+    ----------
+    answer : np.ndarray (complex) or None
+        The student's next complex spectrogram, shaped like ``previous``.
+    previous : np.ndarray, complex, shape ``(..., n_freq, n_frames)``
+        The spectrogram the iteration starts from.
+    magnitude : np.ndarray, real, shape ``previous.shape``
+        The target magnitude.
+    length : int, optional
+        The signal length used for the inverse STFT (as in the notebook).
+    """
+    if answer is None:
+        return report(False, "`X_next` is still None: replace None with your expression.")
+    answer = np.asarray(answer)
+    if answer.shape != previous.shape:
+        if answer.ndim == previous.ndim - 1:
+            return report(False, f"`X_next` has shape {answer.shape}, which looks like a signal; return the "
+                                 f"complex spectrogram of shape {previous.shape} (STFT, then impose the magnitude).")
+        return report(False, f"`X_next` has shape {answer.shape}, expected {previous.shape}.")
+    if not np.iscomplexobj(answer):
+        return report(False, "`X_next` is real: it should be complex, the target magnitude times a phase factor.")
+    if not np.isfinite(answer).all():
+        return report(False, "`X_next` holds NaN or infinite values (a division by |T| where T is zero?).")
+    rebuilt = spectral.stft(spectral.istft(previous, length=length))
+    if rebuilt.shape != previous.shape:
+        return report(False, "the STFT of the resynthesised signal has another shape: pass `length=n` to istft.")
+    expected = magnitude * np.exp(1j * np.angle(rebuilt))
+    scale = float(np.linalg.norm(magnitude)) or 1.0
+    error = float(np.linalg.norm(answer - expected)) / scale
+    if error < 1e-3:
+        return report(True, f"one Griffin-Lim step (relative difference {error:.1e}).")
+    if float(np.linalg.norm(answer - rebuilt)) / scale < 1e-3:
+        return report(False, "that is STFT(iSTFT(X)), the consistent spectrogram; now keep only its phase "
+                             "and put the target magnitude back.")
+    if float(np.linalg.norm(answer - previous)) / scale < 1e-3:
+        return report(False, "`X_next` equals the spectrogram you started from: resynthesise it with istft "
+                             "and analyse the signal again with stft.")
+    if float(np.linalg.norm(np.abs(answer) - magnitude)) / scale > 1e-3:
+        return report(False, "the magnitude of `X_next` is not the target magnitude: multiply the target "
+                             "magnitude by exp(1j * phase).")
+    if float(np.linalg.norm(answer - np.conj(expected))) / scale < 1e-3:
+        return report(False, "the phase has the wrong sign: use np.angle(T), not its negative.")
+    return report(False, f"the magnitude is right but the phase is not the phase of STFT(iSTFT(X)) "
+                         f"(relative difference {error:.2f}).")
