@@ -1,4 +1,4 @@
-"""Audio signals: validation, loading and saving, resampling, mono, level normalisation.
+"""Audio signals: validation, loading and saving, resampling, mono.
 
 Signals are NumPy ``float32`` arrays shaped ``(n_samples,)`` (mono) or
 ``(n_channels, n_samples)``. Taught in ``00_introduction``.
@@ -15,7 +15,6 @@ import soundfile
 
 __all__ = [
     "AudioError", "valid_audio", "check_sample_rates", "load", "save", "resample", "to_mono",
-    "peak_db", "peak_normalize", "integrated_loudness", "loudness_normalize",
 ]
 
 
@@ -157,111 +156,3 @@ def to_mono(y: np.ndarray) -> np.ndarray:
     """
     valid_audio(y)
     return y if y.ndim == 1 else y.mean(axis=0).astype(np.float32)
-
-
-def peak_db(y: np.ndarray) -> float:
-    """The sample peak of ``y`` in dB relative to full scale (dBFS); ``-inf`` for silence."""
-    valid_audio(y)
-    peak = float(np.max(np.abs(y)))
-    return 20 * np.log10(peak) if peak > 0 else -np.inf
-
-
-def peak_normalize(y: np.ndarray, *, peak_dbfs: float = -1.0) -> np.ndarray:
-    """Scale ``y`` so that its sample peak sits at ``peak_dbfs`` dBFS.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape ``(n_samples,)`` or ``(n_channels, n_samples)``
-    peak_dbfs : float
-        Target peak; at most 0 dBFS.
-
-    Raises
-    ------
-    AudioError
-        If ``y`` is all zeros (there is no peak to scale).
-    """
-    if peak_dbfs > 0:
-        raise AudioError(f"peak_dbfs must be <= 0 dBFS, got {peak_dbfs}.")
-    current = peak_db(y)
-    if not np.isfinite(current):
-        raise AudioError("Cannot peak-normalise a silent signal.")
-    return (y * 10 ** ((peak_dbfs - current) / 20)).astype(np.float32)
-
-
-def _biquad(b0, b1, b2, a0, a1, a2):
-    return np.array([b0, b1, b2]) / a0, np.array([a0, a1, a2]) / a0
-
-
-def _k_weighting(sr: int):
-    """The two filters of ITU-R BS.1770 (a high shelf, then a high pass) at any sample rate.
-
-    The analogue parameters are the ones that reproduce the standard's 48 kHz coefficients;
-    the digital filters come from the audio-EQ-cookbook bilinear designs.
-    """
-    gain_db, shelf_q, shelf_fc = 3.999843853973347, 0.7071752369554196, 1681.974450955533
-    k = np.tan(np.pi * shelf_fc / sr)
-    vh = 10 ** (gain_db / 20)
-    vb = vh**0.4996667741545416
-    a0 = 1 + k / shelf_q + k * k
-    shelf = _biquad(vh + vb * k / shelf_q + k * k, 2 * (k * k - vh), vh - vb * k / shelf_q + k * k,
-                    a0, 2 * (k * k - 1), 1 - k / shelf_q + k * k)
-    hp_q, hp_fc = 0.5003270373238773, 38.13547087602444
-    k = np.tan(np.pi * hp_fc / sr)
-    a0 = 1 + k / hp_q + k * k
-    # the standard's high-pass numerator is [1, -2, 1] as it stands, not divided by a0
-    highpass = np.array([1.0, -2.0, 1.0]), np.array([1.0, 2 * (k * k - 1) / a0, (1 - k / hp_q + k * k) / a0])
-    return shelf, highpass
-
-
-def integrated_loudness(y: np.ndarray, *, sr: int) -> float:
-    """Integrated loudness of ``y`` in LUFS, after ITU-R BS.1770-4 (K-weighting and gating).
-
-    Blocks of 400 ms with 75 % overlap; an absolute gate at -70 LUFS and a relative gate
-    10 LU below the ungated loudness. A full-scale 997 Hz sine measures -3.01 LUFS.
-
-    Parameters
-    ----------
-    y : np.ndarray, shape ``(n_samples,)`` or ``(n_channels, n_samples)``
-        At least 400 ms long. Channels are weighted equally (left/right/centre).
-    sr : int
-
-    Returns
-    -------
-    float
-        Loudness in LUFS; ``-inf`` when every block is below the absolute gate.
-    """
-    valid_audio(y)
-    sr = check_sample_rates(sr)
-    block, step = int(round(0.4 * sr)), int(round(0.1 * sr))
-    if y.shape[-1] < block:
-        raise AudioError(f"Loudness needs at least 400 ms of audio, got {y.shape[-1] / sr * 1000:.0f} ms.")
-    weighted = np.atleast_2d(y).astype(np.float64)
-    for b, a in _k_weighting(sr):
-        weighted = scipy.signal.lfilter(b, a, weighted, axis=-1)
-    frames = np.lib.stride_tricks.sliding_window_view(weighted, block, axis=-1)[:, ::step]
-    power = (frames**2).mean(axis=-1).sum(axis=0)  # mean square per block, summed over channels
-    with np.errstate(divide="ignore"):
-        block_lufs = -0.691 + 10 * np.log10(power)
-    gated = power[block_lufs > -70]
-    if gated.size == 0:
-        return -np.inf
-    relative_gate = -0.691 + 10 * np.log10(gated.mean()) - 10
-    gated = power[(block_lufs > -70) & (block_lufs > relative_gate)]
-    return float(-0.691 + 10 * np.log10(gated.mean()))
-
-
-def loudness_normalize(y: np.ndarray, *, sr: int, target_lufs: float = -23.0) -> np.ndarray:
-    """Scale ``y`` to an integrated loudness of ``target_lufs`` (EBU R 128 uses -23 LUFS).
-
-    The result may exceed full scale for loud targets; :func:`peak_normalize` or the
-    players of :mod:`course_utils.listening` keep playback from clipping.
-
-    Raises
-    ------
-    AudioError
-        If ``y`` is too quiet to measure (below the -70 LUFS gate everywhere).
-    """
-    current = integrated_loudness(y, sr=sr)
-    if not np.isfinite(current):
-        raise AudioError("Cannot loudness-normalise a signal that is silent (below -70 LUFS).")
-    return (y * 10 ** ((target_lufs - current) / 20)).astype(np.float32)

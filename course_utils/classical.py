@@ -18,7 +18,7 @@ so the estimates keep the mixture's phase.
   nussl's) similarity peaks; :func:`repet_sim_model` and :func:`repet_sim`.
 - **NMF** (Lee & Seung 2001; Smaragdis & Brown 2003): ``S ≈ W H`` with non-negative spectral
   templates ``W`` and activations ``H``, fitted by multiplicative updates that never increase
-  the generalised Kullback-Leibler divergence (:func:`nmf`, :func:`kl_divergence`).
+  the generalised Kullback-Leibler divergence (:func:`nmf`).
   Supervised: templates learned per source on training stems (:func:`learn_templates`), then
   only the activations are fitted on the mixture (:func:`supervised_nmf`).
 
@@ -44,7 +44,7 @@ __all__ = [
     "EPS", "hpss_filters", "hpss", "beat_spectrum", "repeating_period", "repeating_model",
     "repeating_mask", "high_pass_bins", "RepetResult", "repet", "cosine_similarity", "SELECTIONS", "similar_frames",
     "repet_sim_model",
-    "repet_sim", "kl_divergence", "nmf", "learn_templates", "supervised_nmf",
+    "repet_sim", "nmf", "learn_templates", "supervised_nmf",
     "import_nussl",
 ]
 
@@ -609,33 +609,12 @@ def repet_sim(S, *, sr: int, hop_length: int = spectral.HOP_LENGTH, k: int | Non
 # Non-negative matrix factorisation
 
 
-def kl_divergence(V, V_hat) -> float:
+def _kl(V, V_hat) -> float:
     """The generalised Kullback-Leibler divergence ``D(V | V_hat) = sum V log(V / V_hat) - V + V_hat``.
 
-    Zero if and only if ``V == V_hat``; a bin with ``V = 0`` contributes ``V_hat``.
-
-    Parameters
-    ----------
-    V, V_hat : np.ndarray, non-negative, same shape
-        ``V_hat`` must be positive wherever ``V`` is.
-
-    Returns
-    -------
-    float
-
-    Notes
-    -----
-    The cost that :func:`nmf` minimises. Taught in ``04_classical_separation``.
+    The cost that :func:`nmf` minimises: zero if and only if ``V == V_hat``; a bin with
+    ``V = 0`` contributes ``V_hat``; ``inf`` where ``V_hat`` is zero and ``V`` is not.
     """
-    V = _magnitude(V, "V", ndim=None).astype(np.float64)
-    V_hat = _magnitude(V_hat, "V_hat", ndim=None).astype(np.float64)
-    if V.shape != V_hat.shape:
-        raise ValueError(f"V has shape {V.shape} but V_hat has shape {V_hat.shape}.")
-    return _kl(V, V_hat)
-
-
-def _kl(V, V_hat) -> float:
-    """:func:`kl_divergence` without the input checks (inside the iterations)."""
     if V.min() > 0:  # the usual case: no zero bins, no masking needed
         if V_hat.min() <= 0:
             return float("inf")
@@ -655,7 +634,7 @@ def nmf(V, *, n_components: int | None = None, W=None, H=None, n_iter: int = 100
     """Non-negative matrix factorisation ``V ≈ W H`` by KL multiplicative updates.
 
     Each iteration applies Lee & Seung's updates for the generalised KL divergence
-    (:func:`kl_divergence`)::
+    (the generalised Kullback-Leibler divergence)::
 
         H <- H * (W.T @ (V / WH)) / (W.T @ 1)
         W <- W * ((V / WH) @ H.T) / (1 @ H.T)

@@ -68,7 +68,7 @@ from .results import size_text
 from .sandbox import JobError
 
 __all__ = ["Limits", "SubmissionResult", "Grader", "STATUSES", "load_tests", "test_cases", "points_possible",
-           "grade_submission", "grade_batch", "IGNORE_TAG", "main"]
+           "grade_batch", "IGNORE_TAG", "main"]
 
 STATUS_OK = "ok"
 IGNORE_TAG = "otter_ignore"
@@ -180,13 +180,8 @@ def test_cases(tests: dict[str, str]) -> dict[str, dict]:
     return parsed
 
 
-def points_possible(tests: dict[str, str]) -> dict[str, float]:
-    """Points per question, as otter resolves them from the test files."""
-    return _points(test_cases(tests))
-
-
-def _points(cases: dict[str, dict]) -> dict[str, float]:
-    """Points per question of cases parsed by :func:`test_cases`."""
+def points_possible(cases: dict[str, dict]) -> dict[str, float]:
+    """Points per question of the cases parsed by :func:`test_cases`, as otter resolves them."""
     return {q: sum(c["points"] for c in spec["cases"]) for q, spec in cases.items()}
 
 
@@ -370,7 +365,7 @@ class Grader:
                  unsafe: bool = False):
         self.tests, self.limits, self.unsafe = tests, limits, unsafe
         self.cases = test_cases(tests)
-        self.possible = _points(self.cases)
+        self.possible = points_possible(self.cases)
         env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg",
                "HOME": sandbox.SANDBOX_WORKDIR,
                "TMPDIR": "/tmp", **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
@@ -514,29 +509,6 @@ def _score(cases: dict, passed: dict, reports: dict) -> tuple[dict, str]:
         scores[question] = earned
         parts.append(f"{question}: {earned:g} / {sum(c['points'] for c in spec['cases']):g}\n" + "\n".join(lines))
     return scores, "\n\n".join(parts)
-
-
-def grade_submission(path: Path, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
-                     unsafe: bool = False) -> SubmissionResult:
-    """Grade one submission in a sandbox; never raises for a bad submission.
-
-    Parameters
-    ----------
-    path : Path
-        The submission: a notebook file, or a folder or ``.zip`` with one notebook and the
-        files handed in with it (anything: the result says what was wrong with it).
-    tests : dict of str to str
-        From :func:`load_tests`.
-    limits : Limits
-    hide, tmp_dir, unsafe
-        As for :class:`Grader`.
-
-    Returns
-    -------
-    SubmissionResult
-    """
-    with Grader(tests, limits=limits, hide=hide, tmp_dir=tmp_dir, unsafe=unsafe) as grader:
-        return grader.grade(_read_submission(path, limits))
 
 
 def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limits = Limits(), workers: int = 2,

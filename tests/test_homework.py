@@ -74,7 +74,7 @@ def graded(built):
     (submissions / "untouched.ipynb").write_bytes(built["student"].read_bytes())
     table = grading.grade_batch(submissions, built["autograder"], built["root"] / "grades",
                                 limits=grading.Limits(wall_s=900, cell_s=300), workers=2)
-    possible = grading.points_possible(grading.load_tests(built["autograder"]))
+    possible = grading.points_possible(grading.test_cases(grading.load_tests(built["autograder"])))
     return {row["student"]: row for row in table.to_dict("records")}, possible
 
 
