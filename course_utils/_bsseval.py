@@ -26,6 +26,7 @@ import numpy as np
 import scipy.fft
 import scipy.linalg
 
+from .audio import valid_array
 from .repro import one_blas_thread
 
 FILTER_LENGTH = 512
@@ -44,23 +45,10 @@ class SilenceWarning(RuntimeWarning):
 # Input checks
 
 
-def float_array(x, what: str) -> np.ndarray:
-    """``x`` as a non-empty, finite, real array, or a ValueError naming ``what``."""
-    arr = np.asarray(x)
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
-        raise ValueError(f"{what} must be a real-valued numeric array, got dtype {arr.dtype}.")
-    if arr.size == 0:
-        raise ValueError(f"{what} is empty (shape {arr.shape}).")
-    if not np.isfinite(arr).all():
-        bad = int(arr.size - np.isfinite(arr).sum())
-        raise ValueError(f"{what} holds {bad} non-finite (NaN or infinite) samples.")
-    return arr
-
-
 def check_sources(references, estimates) -> tuple[np.ndarray, np.ndarray]:
     """Validate a reference set and an estimate set; return float64 ``(n, n_channels, n_samples)``."""
-    refs = float_array(references, "references")
-    ests = float_array(estimates, "estimates")
+    refs = valid_array(references, name="references", real=True)
+    ests = valid_array(estimates, name="estimates", real=True)
     if refs.ndim not in (2, 3):
         raise ValueError(
             "references must have shape (n_sources, n_samples) or (n_sources, n_channels, n_samples), "

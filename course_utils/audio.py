@@ -1,7 +1,13 @@
-"""Audio signals: validation, loading and saving, resampling, mono.
+"""Audio signals: validation, loading and saving, resampling, mono; and the course's one
+input-validation layer.
 
 Signals are NumPy ``float32`` arrays shaped ``(n_samples,)`` (mono) or
 ``(n_channels, n_samples)``. Taught in ``00_introduction``.
+
+Every module checks its array inputs with :func:`valid_array` (numeric, non-empty, finite;
+optionally real, non-negative, of a given number of dimensions), :func:`valid_magnitude`
+(spectrograms), :func:`valid_audio` (signals) and :func:`valid_int`, as librosa's
+``util.valid_*`` functions do, so that a wrong input reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -14,12 +20,102 @@ import scipy.signal
 import soundfile
 
 __all__ = [
-    "AudioError", "valid_audio", "check_sample_rates", "load", "save", "resample", "to_mono",
+    "AudioError", "valid_array", "valid_magnitude", "valid_int", "valid_audio", "check_sample_rates", "load", "save", "resample", "to_mono",
 ]
 
 
 class AudioError(ValueError):
     """An audio signal or sample rate that the course's functions cannot work with."""
+
+
+def valid_array(x, *, name: str, ndim: int | None = None, min_ndim: int = 0, shape: str = "",
+                real: bool = False, nonnegative: bool = False, error: type[ValueError] = ValueError) -> np.ndarray:
+    """Check that ``x`` is a usable numeric array and return it as one (the course's one validator).
+
+    Every public function of the course checks its array inputs here (or through
+    :func:`valid_audio` and :func:`valid_magnitude`), so that a wrong input gets the same
+    kind of message everywhere: what the argument is called, what was expected, what came.
+
+    Parameters
+    ----------
+    x : array-like
+    name : str
+        The argument's name, for the messages.
+    ndim : int, optional
+        Exact number of dimensions required.
+    min_ndim : int
+        Least number of dimensions.
+    shape : str
+        The expected layout in words (``"(n_freq, n_frames)"``), for the dimension message.
+    real : bool
+        Refuse complex arrays.
+    nonnegative : bool
+        Refuse negative values (magnitudes, powers).
+    error : type
+        The exception raised (:class:`AudioError` for signals).
+
+    Returns
+    -------
+    np.ndarray
+        ``np.asarray(x)``: numeric (not bool), non-empty, finite.
+
+    Raises
+    ------
+    ValueError (or ``error``)
+        Naming ``name`` and what is wrong.
+    """
+    arr = np.asarray(x)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.number):
+        raise error(f"{name} must be a numeric array, got dtype {arr.dtype}.")
+    if real and np.iscomplexobj(arr):
+        raise error(f"{name} must be real-valued (e.g. a magnitude, np.abs of an STFT), got a complex array.")
+    if (ndim is not None and arr.ndim != ndim) or arr.ndim < min_ndim:
+        wanted = f"{ndim} dimensions" if ndim is not None else f"at least {min_ndim} dimensions"
+        raise error(f"{name} must have {wanted}{' ' + shape if shape else ''}, got shape {arr.shape}.")
+    if arr.size == 0:
+        raise error(f"{name} is empty (shape {arr.shape}).")
+    if not np.isfinite(arr).all():
+        bad = int(arr.size - np.isfinite(arr).sum())
+        raise error(f"{name} holds {bad} non-finite (NaN or infinite) values.")
+    if nonnegative and np.any(arr < 0):
+        raise error(f"{name} must be non-negative (a magnitude or power), but has values down to {arr.min():.3g}.")
+    return arr
+
+
+def valid_magnitude(S, *, name: str = "S", ndim: int | None = None, min_ndim: int = 2,
+                    shape: str = "(..., n_freq, n_frames)") -> np.ndarray:
+    """A magnitude (or power) spectrogram: real, non-negative, finite (:func:`valid_array`).
+
+    Parameters
+    ----------
+    S : array-like
+    name, ndim, min_ndim, shape
+        As in :func:`valid_array`.
+
+    Returns
+    -------
+    np.ndarray
+    """
+    return valid_array(S, name=name, ndim=ndim, min_ndim=min_ndim, shape=shape, real=True, nonnegative=True)
+
+
+def valid_int(value, *, name: str, minimum: int = 1) -> int:
+    """``value`` as an ``int`` if it is a whole number ``>= minimum`` (not a bool), else a ValueError.
+
+    Parameters
+    ----------
+    value : int-like
+    name : str
+    minimum : int
+
+    Returns
+    -------
+    int
+    """
+    if isinstance(value, bool) or not np.isscalar(value) or int(value) != value or value < minimum:
+        wanted = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {wanted}, got {value!r}.")
+    return int(value)
 
 
 def valid_audio(y, *, mono: bool = False) -> None:
@@ -51,11 +147,7 @@ def valid_audio(y, *, mono: bool = False) -> None:
         raise AudioError(
             f"Audio must have shape (n_samples,) or (n_channels, n_samples), got shape {y.shape}."
         )
-    if y.shape[-1] == 0:
-        raise AudioError(f"Audio is empty (shape {y.shape}).")
-    if not np.isfinite(y).all():
-        bad = int(np.size(y) - np.isfinite(y).sum())
-        raise AudioError(f"Audio holds {bad} non-finite (NaN or infinite) samples.")
+    valid_array(y, name="Audio", error=AudioError)
 
 
 def check_sample_rates(*rates: int) -> int:

@@ -36,7 +36,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.ndimage
 
-from . import spectral
+from . import audio, spectral
 from .masks import EPS
 from .repro import one_blas_thread
 
@@ -53,26 +53,8 @@ __all__ = [
 
 
 def _magnitude(S, what: str = "S", *, ndim: int | None = 2) -> np.ndarray:
-    S = np.asarray(S)
-    if S.dtype == bool or not np.issubdtype(S.dtype, np.number):
-        raise ValueError(f"{what} must be a numeric array, got dtype {S.dtype}.")
-    if np.iscomplexobj(S):
-        raise ValueError(f"{what} must be a magnitude spectrogram (np.abs of an STFT), not complex.")
-    if ndim is not None and S.ndim != ndim:
-        raise ValueError(f"{what} must have shape (n_freq, n_frames), got shape {S.shape}.")
-    if S.size == 0:
-        raise ValueError(f"{what} is empty (shape {S.shape}).")
-    if not np.isfinite(S).all():
-        raise ValueError(f"{what} holds NaN or infinite values.")
-    if np.any(S < 0):
-        raise ValueError(f"{what} must be non-negative (a magnitude or power spectrogram).")
-    return S
-
-
-def _positive_int(value, what: str) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 1:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}.")
-    return int(value)
+    """A magnitude spectrogram ``(n_freq, n_frames)`` (any shape with ``ndim=None``)."""
+    return audio.valid_magnitude(S, name=what, ndim=ndim, min_ndim=0, shape="(n_freq, n_frames)")
 
 
 def _seconds_to_frames(seconds: float, *, sr: int, hop_length: int) -> int:
@@ -91,7 +73,7 @@ def _kernel_sizes(kernel_size) -> tuple[int, int]:
         harm, perc = kernel_size
     else:
         harm = perc = kernel_size
-    return _positive_int(harm, "kernel_size (harmonic)"), _positive_int(perc, "kernel_size (percussive)")
+    return audio.valid_int(harm, name="kernel_size (harmonic)"), audio.valid_int(perc, name="kernel_size (percussive)")
 
 
 def hpss_filters(S, *, kernel_size=31) -> tuple[np.ndarray, np.ndarray]:
@@ -249,11 +231,11 @@ def repeating_period(b, *, min_period: int, max_period: int) -> int:
     REPET's simple period finder (as nussl's ``find_repeating_period_simple``).
     Taught in ``04_classical_separation``.
     """
-    b = np.asarray(b, dtype=np.float64)
-    if b.ndim != 1 or b.size < 2 or not np.isfinite(b).all():
-        raise ValueError(f"b must be a finite beat spectrum of shape (n_lags,), n_lags >= 2; got shape {b.shape}.")
-    lo = _positive_int(min_period, "min_period")
-    hi = min(_positive_int(max_period, "max_period"), b.size - 1)
+    b = audio.valid_array(b, name="b", ndim=1, shape="(a beat spectrum, (n_lags,))", real=True).astype(np.float64)
+    if b.size < 2:
+        raise ValueError(f"b must hold at least 2 lags, got shape {b.shape}.")
+    lo = audio.valid_int(min_period, name="min_period")
+    hi = min(audio.valid_int(max_period, name="max_period"), b.size - 1)
     if lo > hi:
         raise ValueError(f"No lag to search: min_period={lo} frames, but the largest usable lag is {hi} "
                          f"(max_period={max_period}, {b.size} lags). Use a longer signal or a smaller min_period.")
@@ -288,7 +270,7 @@ def repeating_model(S, *, period: int) -> np.ndarray:
     """
     S = _magnitude(S).astype(np.float64)
     n_freq, n_frames = S.shape
-    period = _positive_int(period, "period")
+    period = audio.valid_int(period, name="period")
     if period > n_frames:
         raise ValueError(f"period={period} frames is longer than the spectrogram ({n_frames} frames).")
     n_rep = -(-n_frames // period)
@@ -480,15 +462,15 @@ def similar_frames(C, *, width: float, k: int | None = None, selection: str = "k
     -----
     Taught in ``04_classical_separation``.
     """
-    C = np.asarray(C, dtype=np.float64)
-    if C.ndim != 2 or C.shape[0] != C.shape[1] or not np.isfinite(C).all():
-        raise ValueError(f"C must be a finite square similarity matrix, got shape {C.shape}.")
+    C = audio.valid_array(C, name="C", ndim=2, shape="(a similarity matrix)", real=True).astype(np.float64)
+    if C.shape[0] != C.shape[1]:
+        raise ValueError(f"C must be a square similarity matrix, got shape {C.shape}.")
     n = C.shape[0]
     if selection == "knn":
-        width = _positive_int(width, "width")
+        width = audio.valid_int(width, name="width")
         if width >= (n - 1) // 2:
             raise ValueError(f"width={width} frames must be below (n_frames - 1) // 2 = {(n - 1) // 2}.")
-        k = int(2 * np.ceil(np.sqrt(n - 2 * width + 1))) if k is None else _positive_int(k, "k")
+        k = int(2 * np.ceil(np.sqrt(n - 2 * width + 1))) if k is None else audio.valid_int(k, name="k")
         k = min(k, n - 2 * width + 1)  # every frame has at least this many candidates
         C = C.copy()
         lag = np.abs(np.arange(n)[:, None] - np.arange(n)[None, :])
@@ -498,7 +480,7 @@ def similar_frames(C, *, width: float, k: int | None = None, selection: str = "k
     if selection == "peaks":
         if not width > 0:
             raise ValueError(f"width must be a positive number of frames, got {width!r}.")
-        k = 100 if k is None else _positive_int(k, "k")
+        k = 100 if k is None else audio.valid_int(k, name="k")
         out = []
         for i in range(n):
             row = C[i] - C[i].min()
@@ -688,7 +670,7 @@ def nmf(V, *, n_components: int | None = None, W=None, H=None, n_iter: int = 100
         raise ValueError("Give n_components (the rank), or initial W or H.")
     if len(ranks) > 1:
         raise ValueError(f"n_components, W and H disagree on the rank: {sorted(ranks)}.")
-    K = _positive_int(ranks.pop(), "n_components")
+    K = audio.valid_int(ranks.pop(), name="n_components")
     if int(n_iter) != n_iter or n_iter < 0:
         raise ValueError(f"n_iter must be a non-negative integer, got {n_iter!r}.")
     rng = np.random.default_rng(random_state)

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import spectral
+from . import audio, spectral
 
 __all__ = [
     "EPS", "ORACLES", "LABELS", "ideal_binary_mask", "ideal_ratio_mask", "wiener_like_mask",
@@ -50,20 +50,10 @@ LABELS = {"mixture": "mixture (no separation)", "ibm": "ideal binary mask (IBM)"
 
 
 def _source_spectra(S, what: str = "S") -> np.ndarray:
-    S = np.asarray(S)
-    if not (np.issubdtype(S.dtype, np.number)) or S.dtype == bool:
-        raise ValueError(f"{what} must be a numeric (usually complex) array, got dtype {S.dtype}.")
-    if S.ndim < 3:
-        raise ValueError(
-            f"{what} must hold the STFTs of the sources stacked on the first axis, shape "
-            f"(n_sources, n_freq, n_frames) or (n_sources, n_channels, n_freq, n_frames); got shape {S.shape}. "
-            "For one source add an axis: S[None]."
-        )
-    if S.size == 0:
-        raise ValueError(f"{what} is empty (shape {S.shape}).")
-    if not np.isfinite(S).all():
-        raise ValueError(f"{what} holds NaN or infinite values.")
-    return S
+    """The sources' STFTs (or magnitudes) stacked on the first axis."""
+    return audio.valid_array(S, name=what, min_ndim=3, shape=(
+        "(the STFTs of the sources stacked on the first axis: (n_sources, n_freq, n_frames) or "
+        "(n_sources, n_channels, n_freq, n_frames); for one source add an axis, S[None])"))
 
 
 def _check_power(power) -> float:

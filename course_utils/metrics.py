@@ -45,6 +45,7 @@ from typing import Callable
 import numpy as np
 
 from . import _bsseval as engine
+from .audio import valid_array
 from ._bsseval import FILTER_LENGTH, SilenceWarning
 from .data import STEMS, excerpt
 from .repro import one_blas_thread
@@ -149,8 +150,8 @@ class BSSEvalResult:
 
 
 def _pair_last_axis(reference, estimate):
-    ref = engine.float_array(reference, "reference")
-    est = engine.float_array(estimate, "estimate")
+    ref = valid_array(reference, name="reference", real=True)
+    est = valid_array(estimate, name="estimate", real=True)
     if ref.shape != est.shape:
         raise ValueError(f"reference has shape {ref.shape} but estimate has shape {est.shape}; they must match.")
     return ref.astype(np.float64), est.astype(np.float64)
@@ -437,7 +438,7 @@ def _run(method: str, separate, track) -> dict:
                          f"use {list(STEMS) + list(TWO_STEM)}.")
     estimates = {}
     for stem, x in out.items():
-        x = engine.float_array(x, f"{method!r}'s {stem} estimate of {track.name}")
+        x = valid_array(x, name=f"{method!r}'s {stem} estimate of {track.name}", real=True)
         if x.shape != track.mixture.shape:
             raise ValueError(f"Method {method!r}, {track.name}, {stem}: shape {x.shape}, expected the "
                              f"mixture's {track.mixture.shape}.")

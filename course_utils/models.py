@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import spectral
+from . import audio, spectral
 
 __all__ = ["N_BINS", "LOG_EPS", "PHASES", "CHECKPOINT_DIR", "UNet", "Separator", "count_parameters",
            "layer_table", "draw_architecture", "save", "load", "pretrained", "pretrained_path", "available_pretrained"]
@@ -43,12 +43,6 @@ PHASES = ("mixture", "griffin-lim")
 """How :class:`Separator` turns estimated magnitudes into signals."""
 CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"
 """Where the shipped checkpoints live (inside the package)."""
-
-
-def _check_positive_int(value, name: str, minimum: int = 1) -> int:
-    if isinstance(value, bool) or int(value) != value or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}.")
-    return int(value)
 
 
 class UNet(nn.Module):
@@ -92,11 +86,11 @@ class UNet(nn.Module):
     def __init__(self, *, n_sources: int = 1, width: int = 8, depth: int = 5, kernel_size: int = 5,
                  n_bins: int = N_BINS, dropout: float = 0.5, n_dropout: int = 3, negative_slope: float = 0.2):
         super().__init__()
-        n_sources = _check_positive_int(n_sources, "n_sources")
-        width = _check_positive_int(width, "width")
-        depth = _check_positive_int(depth, "depth")
-        kernel_size = _check_positive_int(kernel_size, "kernel_size", 3)
-        n_bins = _check_positive_int(n_bins, "n_bins", 2)
+        n_sources = audio.valid_int(n_sources, name="n_sources")
+        width = audio.valid_int(width, name="width")
+        depth = audio.valid_int(depth, name="depth")
+        kernel_size = audio.valid_int(kernel_size, name="kernel_size", minimum=3)
+        n_bins = audio.valid_int(n_bins, name="n_bins", minimum=2)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd, got {kernel_size}.")
         if n_bins % 2**depth:
@@ -347,9 +341,9 @@ class Separator(nn.Module):
             raise ValueError(f"The model predicts {n_sources} masks but {len(targets)} targets were named: {targets}.")
         self.model = model
         self.targets = targets
-        self.n_fft = _check_positive_int(n_fft, "n_fft", 2)
-        self.hop_length = _check_positive_int(hop_length, "hop_length")
-        self.chunk_frames = _check_positive_int(chunk_frames, "chunk_frames")
+        self.n_fft = audio.valid_int(n_fft, name="n_fft", minimum=2)
+        self.hop_length = audio.valid_int(hop_length, name="hop_length")
+        self.chunk_frames = audio.valid_int(chunk_frames, name="chunk_frames")
 
     @property
     def device(self) -> torch.device:
@@ -435,7 +429,7 @@ class Separator(nn.Module):
         -------
         np.ndarray, float32, shape ``(n_targets, n_freq, n_frames)``
         """
-        chunk_frames = self.chunk_frames if chunk_frames is None else _check_positive_int(chunk_frames, "chunk_frames")
+        chunk_frames = self.chunk_frames if chunk_frames is None else audio.valid_int(chunk_frames, name="chunk_frames")
         mag = torch.as_tensor(np.asarray(magnitude) if not torch.is_tensor(magnitude) else magnitude)
         if mag.ndim != 2 or torch.is_complex(mag):
             raise ValueError(f"magnitude must be a real array shaped (n_freq, n_frames), got shape {tuple(mag.shape)}"
@@ -491,11 +485,8 @@ class Separator(nn.Module):
         """
         if phase not in PHASES:
             raise ValueError(f"phase must be one of {PHASES}, got {phase!r}.")
-        y = np.asarray(mixture, dtype=np.float32)
-        if y.ndim != 1:
-            raise ValueError(f"mixture must be a mono signal shaped (n_samples,), got shape {y.shape}.")
-        if y.size == 0 or not np.isfinite(y).all():
-            raise ValueError("mixture must be non-empty and finite.")
+        y = audio.valid_array(mixture, name="mixture", ndim=1, shape="(a mono signal, (n_samples,))",
+                              real=True).astype(np.float32, copy=False)
         Y = spectral.stft(y, n_fft=self.n_fft, hop_length=self.hop_length)
         M = self.masks(np.abs(Y), chunk_frames=chunk_frames)
         if wiener:

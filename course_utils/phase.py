@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-from . import spectral
+from . import audio, spectral
 
 __all__ = ["INIT_PHASES", "PAD_MODES", "with_phase", "phase_error", "spectral_convergence", "griffin_lim"]
 
@@ -39,18 +39,10 @@ _EPS = float(np.finfo(np.float32).tiny)  # as librosa: only guards 0 / 0
 
 
 def _magnitude(S, name: str = "magnitude") -> np.ndarray:
-    S = np.asarray(S)
-    if np.iscomplexobj(S):
-        raise ValueError(f"{name} must be real (a magnitude such as np.abs(X)), got a complex array; "
-                         "pass np.abs of it.")
-    if S.ndim < 2:
-        raise ValueError(f"{name} must be shaped (..., n_freq, n_frames), got shape {S.shape}.")
-    if S.shape[-2] < 2 or S.shape[-1] < 1:
-        raise ValueError(f"{name} needs at least 2 frequency bins and 1 frame, got shape {S.shape}.")
-    if not np.isfinite(S).all():
-        raise ValueError(f"{name} holds NaN or infinite values.")
-    if (S < 0).any():
-        raise ValueError(f"{name} must be non-negative (a magnitude), but has values down to {S.min():.3g}.")
+    """A magnitude ``(..., n_freq, n_frames)`` with at least 2 bins, as float32."""
+    S = audio.valid_magnitude(S, name=name)
+    if S.shape[-2] < 2:
+        raise ValueError(f"{name} needs at least 2 frequency bins, got shape {S.shape}.")
     return S.astype(np.float32, copy=False)
 
 

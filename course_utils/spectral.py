@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.signal
 
-from .audio import AudioError
+from .audio import AudioError, valid_array
 
 __all__ = [
     "N_FFT", "HOP_LENGTH", "BACKENDS", "stft", "istft", "window_samples", "frequencies",
@@ -78,9 +78,7 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int | None = None, win_length: in
     hop_length, win_length = _resolve(n_fft, hop_length, win_length)
     if _is_torch(y):
         return _stft_torch(y, n_fft, hop_length, win_length, window, center)
-    y = np.asarray(y)
-    if y.shape[-1] == 0 or not np.isfinite(y).all():
-        raise AudioError("stft needs a non-empty signal with finite samples.")
+    y = valid_array(y, name="The signal given to stft", min_ndim=1, error=AudioError)
     backend = backend or "numpy"
     if backend == "numpy":
         w = window_samples(window, n_fft=n_fft, win_length=win_length)

@@ -236,3 +236,46 @@ def test_to_mono_keeps_mono(rng):
     y = rng.uniform(-1, 1, 300).astype(np.float32)
     np.testing.assert_array_equal(audio.to_mono(y), y)
     np.testing.assert_array_equal(audio.to_mono(y[None]), y)  # (1, n) -> (n,)
+
+
+# ------------------------------------------------------------- the one validator
+
+
+@pytest.mark.parametrize("x, kwargs, says", [
+    (np.array([True, False]), {}, "X must be a numeric array, got dtype bool"),
+    (np.array(["a"]), {}, "numeric array"),
+    (np.ones(3, complex), {"real": True}, "X must be real-valued"),
+    (np.ones((2, 3)), {"ndim": 1, "shape": "(n_samples,)"}, r"X must have 1 dimensions \(n_samples,\), got shape \(2, 3\)"),
+    (np.ones(3), {"min_ndim": 2}, "at least 2 dimensions"),
+    (np.ones((2, 0)), {}, r"X is empty \(shape \(2, 0\)\)"),
+    (np.array([1.0, np.nan, np.inf]), {}, "X holds 2 non-finite"),
+    (np.array([1.0, -0.5]), {"nonnegative": True}, "non-negative .* down to -0.5"),
+])
+def test_valid_array_names_the_argument_and_the_problem(x, kwargs, says):
+    with pytest.raises(ValueError, match=says):
+        audio.valid_array(x, name="X", **kwargs)
+
+
+def test_valid_array_returns_the_array_and_raises_the_given_error():
+    out = audio.valid_array([[1, 2], [3, 4]], name="X", ndim=2, real=True, nonnegative=True)
+    assert isinstance(out, np.ndarray) and out.dtype.kind == "i"
+    assert np.iscomplexobj(audio.valid_array(np.ones(2, complex), name="X"))  # complex is fine unless real=True
+    with pytest.raises(AudioError, match="Audio is empty"):
+        audio.valid_audio(np.zeros(0, dtype=np.float32))
+    with pytest.raises(ValueError, match="S must be non-negative"):
+        audio.valid_magnitude(-np.ones((2, 3)))
+    with pytest.raises(ValueError, match="real-valued"):
+        audio.valid_magnitude(np.ones((2, 3), complex))
+
+
+@pytest.mark.parametrize("value, minimum, says", [
+    (True, 1, "positive integer"), (2.5, 1, "positive integer"), (0, 1, "positive integer"),
+    (2, 3, "an integer >= 3"), ("4", 1, "positive integer"),
+])
+def test_valid_int_refuses_what_is_not_a_whole_number_in_range(value, minimum, says):
+    with pytest.raises(ValueError, match=says):
+        audio.valid_int(value, name="n", minimum=minimum)
+
+
+def test_valid_int_accepts_numpy_and_whole_floats():
+    assert audio.valid_int(np.int64(5), name="n") == 5 and audio.valid_int(4.0, name="n") == 4

@@ -257,7 +257,7 @@ def test_istft_invalid_arguments(signal, kwargs, match):
 @pytest.mark.parametrize("bad", [np.array([0.1, np.nan, 0.2] * 400), np.array([0.0, np.inf] * 600), np.zeros(0)])
 @pytest.mark.parametrize("backend", spectral.BACKENDS)
 def test_stft_rejects_non_finite_or_empty(bad, backend):
-    with pytest.raises(AudioError, match="finite"):
+    with pytest.raises(AudioError, match="non-finite|empty"):
         spectral.stft(bad.astype(np.float32), backend=backend)
 
 
