@@ -12,21 +12,13 @@ REPOSITORY = "https://github.com/music-separation-course/source-separation-cours
 BRANCH = "main"
 
 SETUP_CELL = f'''\
-# Setup: the same cell opens every notebook (tools/sync_notebooks.py writes it).
-# On Colab it clones the course and installs it, keeping Colab's torch/torchaudio as they
-# are; anywhere else it installs nothing (run `make lab` in the repository instead).
-import importlib.metadata, os, subprocess, sys
-COURSE_REPOSITORY = "{REPOSITORY}"
+# Setup, the same first cell in every notebook. On Colab it fetches the course and installs it
+# once (tools/colab_setup.py keeps Colab's torch); elsewhere there is nothing to install.
+import os, subprocess, sys
 if "google.colab" in sys.modules:
     if not os.path.isdir("/content/course"):
-        before = {{d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}}
-        subprocess.run(["git", "clone", "--depth", "1", COURSE_REPOSITORY, "/content/course"], check=True)
-        with open("/content/keep-torch.txt", "w") as keep:  # a constraint: torch stays as it is
-            keep.writelines(f"{{p}}=={{importlib.metadata.version(p)}}\\n" for p in ("torch", "torchaudio"))
-        subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "-c", "/content/keep-torch.txt",
-                        "-e", "/content/course"], check=True)
-        after = {{d.metadata["Name"]: d.version for d in importlib.metadata.distributions()}}
-        print("Installed:", ", ".join(f"{{n}}=={{v}}" for n, v in sorted(after.items()) if before.get(n) != v))
+        subprocess.run(["git", "clone", "--depth", "1", "{REPOSITORY}", "/content/course"], check=True)
+    subprocess.run([sys.executable, "/content/course/tools/colab_setup.py"], check=True)
     sys.path.insert(0, "/content/course")
 from course_utils import repro
 DEVICE, FAST = repro.setup(seed=0)'''
