@@ -9,8 +9,8 @@ What it does, and why:
    repository's ``pyproject.toml``, written only at the very end, and ``course_utils`` is
    importable from this folder), it says so and stops: a re-run of the cell costs nothing.
 2. torch must be there already (Colab ships it, built for its GPU); it is never installed or
-   replaced here. If torchaudio is missing, the release matching torch's major.minor is
-   installed (torchaudio 2.9.x for torch 2.9.x: they are released together).
+   replaced here. If torchaudio is missing, the one of torch's own release is installed
+   (torchaudio 2.9.1 for torch 2.9.1: they are released together, and only that one loads).
 3. ``pip install -e`` of the course with a constraint file that holds torch, torchaudio and
    the packages the running notebook server itself uses (IPython, ipywidgets, ipykernel,
    jupyter-client, traitlets, tornado, pyzmq) at the versions installed now: pip may add
@@ -68,10 +68,20 @@ def imports_in_a_fresh_interpreter() -> bool:
     return done.returncode == 0
 
 
-def torchaudio_requirement(torch_version: str) -> str:
-    """``torchaudio`` of the same major.minor release as ``torch_version`` (``2.9.1+cu126`` -> 2.9.*)."""
-    major, minor = torch_version.split("+")[0].split(".")[:2]
-    return f"torchaudio=={major}.{minor}.*"
+def torchaudio_install(torch_version: str) -> list[str]:
+    """pip arguments for the torchaudio built for ``torch_version``: the same release number.
+
+    torch and torchaudio are released together with equal numbers (2.9.1 and 2.9.1), and a
+    torchaudio of another patch release does not load (torchaudio 2.11.1 on torch 2.11.0 fails
+    with an undefined symbol in ``libtorchaudio.so``). A torch from the PyTorch index carries
+    its build in the version (``2.9.1+cu126``); its torchaudio comes from the same index.
+    """
+    release, _, build = torch_version.partition("+")
+    args = [f"torchaudio=={release}"]
+    if build:
+        args += ["--index-url", f"https://download.pytorch.org/whl/{build}", "--extra-index-url",
+                 "https://pypi.org/simple"]
+    return args
 
 
 def main() -> int:
@@ -84,8 +94,8 @@ def main() -> int:
                          "one itself: install torch for your machine first (https://pytorch.org), then re-run.")
     before = installed()
     if version("torchaudio") is None:
-        print(f"torchaudio is missing: installing {torchaudio_requirement(torch)} to match torch {torch} ...")
-        pip("install", torchaudio_requirement(torch))
+        print(f"torchaudio is missing: installing {torchaudio_install(torch)[0]} to match torch {torch} ...")
+        pip("install", *torchaudio_install(torch))
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as constraints:
         constraints.writelines(f"{name}=={v}\n" for name in KEEP if (v := version(name)) is not None)
     pip("install", "-c", constraints.name, "-e", str(ROOT))
