@@ -12,7 +12,7 @@ REPOSITORY = "https://github.com/music-separation-course/source-separation-cours
 BRANCH = "main"
 
 SETUP_CELL = f'''\
-# Setup, the same first cell in every notebook. On Colab it fetches the course and installs it
+# Setup: the same first cell in every notebook. On Colab it fetches the course and installs it
 # once (tools/colab_setup.py keeps Colab's torch); elsewhere there is nothing to install.
 import os, subprocess, sys
 if "google.colab" in sys.modules:

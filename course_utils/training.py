@@ -33,14 +33,15 @@ import torch
 from . import data, models, spectral
 
 __all__ = ["RemixDataset", "input_statistics", "masked_l1", "target_sdr", "validation_sdr", "TrainingLog",
-           "LiveLossPlot", "train", "DEFAULTS", "SCHEDULES", "main"]
+           "LiveLossPlot", "train_epoch", "validate", "train", "DEFAULTS", "SCHEDULES", "main"]
 
 DEFAULTS = dict(target="vocals", width=8, depth=5, n_bins=models.N_BINS, n_frames=128, batch_size=16,
                 examples_per_epoch=256, epochs=40, lr=1e-3, weight_decay=0.0, patience=10, p_incoherent=0.5,
                 gain_db=6.0, pitch_semitones=0.0, time_limit=540.0, ema=0.98, seed=0)
-"""The default configuration: the settings of ``python -m course_utils.training``, with which the
-shipped checkpoints were trained (each with ``--target <stem> --half --time-limit 0``), and of the
-benchmark. Trains in about two minutes on two unloaded CPU cores (early stopping after ~30 epochs)."""
+"""The default configuration, the one source of the defaults of :func:`train`,
+:class:`RemixDataset`, :func:`build_separator` and ``python -m course_utils.training``, with which
+the shipped checkpoints were trained (each with ``--target <stem> --half --time-limit 0``), and of
+the benchmark. Trains in about two minutes on two unloaded CPU cores (early stopping after ~30 epochs)."""
 SCHEDULES = ("cosine", None)
 """Learning-rate schedules of :func:`train`."""
 
@@ -89,9 +90,10 @@ class RemixDataset(torch.utils.data.Dataset):
     it runs on the GPU when there is one. Taught in ``05_unet_separation``.
     """
 
-    def __init__(self, tracks, *, targets=("vocals",), n_frames: int = 128, hop_length: int = spectral.HOP_LENGTH,
-                 examples_per_epoch: int = 256, p_incoherent: float = 0.5, gain_db: float = 6.0,
-                 pitch_semitones: float = 0.0, seed: int = 0):
+    def __init__(self, tracks, *, targets=(DEFAULTS["target"],), n_frames: int = DEFAULTS["n_frames"],
+                 hop_length: int = spectral.HOP_LENGTH, examples_per_epoch: int = DEFAULTS["examples_per_epoch"],
+                 p_incoherent: float = DEFAULTS["p_incoherent"], gain_db: float = DEFAULTS["gain_db"],
+                 pitch_semitones: float = DEFAULTS["pitch_semitones"], seed: int = DEFAULTS["seed"]):
         tracks = list(tracks)
         if not tracks:
             raise ValueError("RemixDataset needs at least one track.")
@@ -435,19 +437,142 @@ def _state_dict_copy(model) -> dict:
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
 
-def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(), *, epochs: int = 60,
-          batch_size: int = 16, lr: float = 1e-3, weight_decay: float = 0.0, schedule: str | None = "cosine",
-          patience: int | None = 8, loss=None, ema: float | None = None,
-          time_limit: float | None = None, device=None, amp: bool | None = None, seed: int = 0,
-          valid_duration: float | None = None, best_path=None, state_path=None, resume: bool = False,
-          callbacks=(), progress: bool = True, verbose: bool | None = None,
+def _cosine(total_steps: int):
+    """Learning-rate factor after ``step`` steps: half a cosine from 1 down to 1/50."""
+    return lambda step: 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
+
+
+@dataclass
+class _Run:
+    """What a training run carries from epoch to epoch, and what ``state_path`` stores."""
+
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LambdaLR
+    scaler: torch.amp.GradScaler
+    log: TrainingLog
+    averaged: dict | None  # the moving average of the weights (``ema``), or None
+    best_state: dict | None = None
+    best_score: float | None = None
+    bad_epochs: int = 0
+    epoch: int = 0  # the last epoch completed
+    elapsed: float = 0.0  # seconds of training before this process (a resumed run)
+
+    def save(self, path, model_state: dict) -> None:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        torch.save(dict(model=model_state, optimizer=self.optimizer.state_dict(), scaler=self.scaler.state_dict(),
+                        scheduler=self.scheduler.state_dict(), log=self.log.to_dict(), best_state=self.best_state,
+                        best_score=self.best_score, averaged=self.averaged, epoch=self.epoch,
+                        bad_epochs=self.bad_epochs, elapsed=self.elapsed, torch_rng=torch.get_rng_state()), path)
+
+    def resume(self, path, model) -> None:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+        model.load_state_dict(state["model"])
+        for part in ("optimizer", "scheduler", "scaler"):
+            getattr(self, part).load_state_dict(state[part])
+        self.log = TrainingLog.from_dict(state["log"])
+        for key in ("best_state", "best_score", "averaged", "epoch", "bad_epochs", "elapsed"):
+            setattr(self, key, state[key])
+        torch.set_rng_state(state["torch_rng"])
+
+
+def train_epoch(separator: models.Separator, loader, run: _Run, *, epoch: int, loss_fn, device, amp: bool,
+                ema: float | None, start_time: float, callbacks=(), progress: bool = True) -> list[float]:
+    """One pass over the remixed examples: spectrograms, masks, masked loss, one Adam step per batch.
+
+    After every step the moving average of the weights is updated (with ``ema``), a row is
+    added to ``run.log.steps`` and the callbacks are called with ``"step"``.
+
+    Returns
+    -------
+    list of float
+        The loss of every batch.
+
+    Notes
+    -----
+    Taught in ``05_unet_separation``.
+    """
+    from tqdm.auto import tqdm
+
+    model = separator.model
+    model.train()
+    losses = []
+    bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
+    for mixture, targets in bar:
+        mixture, targets = mixture.to(device), targets.to(device)
+        with torch.no_grad():
+            mix_mag = separator.stft(mixture).abs()
+            target_mag = separator.stft(targets).abs()
+        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
+            masks = model(mix_mag)
+        loss = loss_fn(masks.float(), mix_mag, target_mag)
+        run.optimizer.zero_grad(set_to_none=True)
+        run.scaler.scale(loss).backward()
+        run.scaler.step(run.optimizer)
+        run.scaler.update()
+        run.scheduler.step()
+        if run.averaged is not None:
+            with torch.no_grad():
+                for k, v in model.state_dict().items():
+                    if v.is_floating_point():
+                        run.averaged[k].mul_(ema).add_(v.detach(), alpha=1 - ema)
+                    else:
+                        run.averaged[k].copy_(v)
+        losses.append(loss.item())
+        run.log.steps.append(dict(step=len(run.log.steps) + 1, epoch=epoch, loss=losses[-1],
+                                  lr=run.scheduler.get_last_lr()[0], time=time.perf_counter() - start_time))
+        bar.set_postfix(loss=f"{losses[-1]:.4f}")
+        for cb in callbacks:
+            cb(run.log, "step")
+    return losses
+
+
+def validate(separator: models.Separator, valid_tracks, *, losses, duration: float | None = None):
+    """The validation scores of the model as it is, and the one number that picks the best epoch.
+
+    Returns
+    -------
+    valid : dict
+        :func:`validation_sdr` per target (empty without validation songs).
+    score : float
+        Their mean; without validation songs minus the mean training loss of the epoch.
+
+    Notes
+    -----
+    Taught in ``05_unet_separation``.
+    """
+    valid = validation_sdr(separator, valid_tracks, duration=duration) if len(valid_tracks) else {}
+    score = float(np.mean(list(valid.values()))) if valid else -float(np.mean(losses))
+    return valid, score
+
+
+def _keep_if_best(separator, run: _Run, score: float, valid: dict, *, epoch: int, best_path, metadata) -> bool:
+    """Early stopping's bookkeeping: keep (and write) the weights if ``score`` is the best yet."""
+    if run.best_score is not None and score <= run.best_score:
+        run.bad_epochs += 1
+        return False
+    run.best_score, run.bad_epochs = score, 0
+    run.log.best_epoch = epoch
+    run.best_state = _state_dict_copy(separator.model)
+    if best_path is not None:
+        models.save(best_path, separator.model, targets=separator.targets, epoch=epoch, valid_sdr=valid,
+                    **(metadata or {}))
+    return True
+
+
+def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(), *,
+          epochs: int = DEFAULTS["epochs"], batch_size: int = DEFAULTS["batch_size"], lr: float = DEFAULTS["lr"],
+          weight_decay: float = DEFAULTS["weight_decay"], schedule: str | None = "cosine",
+          patience: int | None = DEFAULTS["patience"], loss=None, ema: float | None = DEFAULTS["ema"],
+          time_limit: float | None = DEFAULTS["time_limit"], device=None, amp: bool | None = None,
+          seed: int = DEFAULTS["seed"], valid_duration: float | None = None, best_path=None, state_path=None,
+          resume: bool = False, callbacks=(), progress: bool = True, verbose: bool | None = None,
           metadata: dict | None = None) -> TrainingLog:
     """Train a Separator's model on a remixing dataset: L1 on the masked magnitude, Adam.
 
-    After every epoch the model separates the validation songs and is scored
-    (:func:`validation_sdr`); the best model so far is kept (and written to ``best_path``), and
-    training stops early after ``patience`` epochs without improvement. At the end the model
-    holds the best weights.
+    Each epoch is one :func:`train_epoch`; then the model separates the validation songs and is
+    scored (:func:`validate`); the best model so far is kept (and written to ``best_path``),
+    and training stops early after ``patience`` epochs without improvement. At the end the
+    model holds the best weights. The defaults are :data:`DEFAULTS`.
 
     Parameters
     ----------
@@ -467,13 +592,13 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
         Early stopping: epochs without a better validation SDR before stopping (None: never).
     loss : callable, optional
         ``loss(masks, mixture_mag, target_mag) -> scalar tensor``; default :func:`masked_l1`.
-    ema : float, optional
+    ema : float or None
         Keep an exponential moving average of the weights (and batch-norm statistics),
         ``avg = ema * avg + (1 - ema) * weights`` after every step, and validate, keep and
         return the average instead of the raw weights (smoother than the last step's).
-        None (default): no averaging.
-    time_limit : float, optional
-        Seconds: no epoch is started that would, at the pace so far, end after this.
+        None: no averaging.
+    time_limit : float or None
+        Seconds: no epoch is started that would, at the pace so far, end after this (None: no limit).
     device : str or torch.device, optional
         Default: the GPU when there is one (:func:`course_utils.repro.pick_device`).
     amp : bool, optional
@@ -513,129 +638,65 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
     amp = (device.type == "cuda") if amp is None else bool(amp)
     if amp and device.type != "cuda":
         raise ValueError("Mixed precision (amp=True) is for CUDA devices; on the CPU leave amp=None or False.")
-    model = separator.model.to(device)
     if ema is not None and not 0 < ema < 1:
         raise ValueError(f"ema must be in (0, 1), got {ema!r}.")
     if schedule not in SCHEDULES:
         raise ValueError(f"schedule must be one of {SCHEDULES}, got {schedule!r}.")
-    loss_fn = masked_l1 if loss is None else loss
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    model = separator.model.to(device)
     loader = torch.utils.data.DataLoader(train_set, batch_size=batch_size, shuffle=False, drop_last=True)
     if len(loader) == 0:
         raise ValueError(f"examples_per_epoch={len(train_set)} is smaller than batch_size={batch_size}.")
-    total_steps = epochs * len(loader)
-
-    def factor(step):  # learning-rate multiplier after `step` steps
-        if schedule is None:
-            return 1.0
-        return 0.02 + 0.98 * 0.5 * (1 + math.cos(math.pi * min(step, total_steps) / total_steps))
-
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
-    scaler = torch.amp.GradScaler("cuda", enabled=amp)
-    log = TrainingLog(config=dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay,
-                                  schedule=schedule, ema=ema,
-                                  patience=patience, time_limit=time_limit, seed=seed, amp=amp, device=str(device),
-                                  targets=list(separator.targets), model=dict(model.config),
-                                  n_frames=train_set.n_frames, examples_per_epoch=len(train_set),
-                                  p_incoherent=train_set.p_incoherent, gain_db=train_set.gain_db))
-    best_state, best_score, start_epoch, bad_epochs, elapsed_before = None, None, 1, 0, 0.0
-    averaged = _state_dict_copy(model) if ema is not None else None
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    factor = _cosine(epochs * len(loader)) if schedule == "cosine" else (lambda step: 1.0)
+    config = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, schedule=schedule, ema=ema,
+                  patience=patience, time_limit=time_limit, seed=seed, amp=amp, device=str(device),
+                  targets=list(separator.targets), model=dict(model.config), n_frames=train_set.n_frames,
+                  examples_per_epoch=len(train_set), p_incoherent=train_set.p_incoherent, gain_db=train_set.gain_db)
+    run = _Run(optimizer=optimizer, scheduler=torch.optim.lr_scheduler.LambdaLR(optimizer, factor),
+               scaler=torch.amp.GradScaler("cuda", enabled=amp), log=TrainingLog(config=config),
+               averaged=_state_dict_copy(model) if ema is not None else None)
     torch.manual_seed(seed)
     if resume and state_path is not None and Path(state_path).is_file():
-        state = torch.load(state_path, map_location="cpu", weights_only=False)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        scaler.load_state_dict(state["scaler"])
-        log = TrainingLog.from_dict(state["log"])
-        best_state, best_score = state["best_state"], state["best_score"]
-        averaged = state["averaged"]
-        start_epoch, bad_epochs, elapsed_before = state["epoch"] + 1, state["bad_epochs"], state["elapsed"]
-        torch.set_rng_state(state["torch_rng"])
-    start_time = time.perf_counter() - elapsed_before
+        run.resume(state_path, model)
+    log = run.log
+    start_time = time.perf_counter() - run.elapsed
     cpu_start = time.process_time() - (log.epochs[-1]["cpu_time"] if log.epochs else 0.0)
-    epoch_times = [e["epoch_time"] for e in log.epochs]
     log.stopped = "epochs"
-    for epoch in range(start_epoch, epochs + 1):
-        if time_limit is not None and epoch_times:
-            if time.perf_counter() - start_time + float(np.mean(epoch_times)) > time_limit:
-                log.stopped = "time limit"
-                break
+    for epoch in range(run.epoch + 1, epochs + 1):
+        pace = [e["epoch_time"] for e in log.epochs]
+        if time_limit is not None and pace and time.perf_counter() - start_time + float(np.mean(pace)) > time_limit:
+            log.stopped = "time limit"
+            break
         t0 = time.perf_counter()
         train_set.set_epoch(epoch)
-        model.train()
-        losses = []
-        bar = tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, disable=not progress)
-        for mixture, targets in bar:
-            mixture, targets = mixture.to(device), targets.to(device)
-            with torch.no_grad():
-                mix_mag = separator.stft(mixture).abs()
-                target_mag = separator.stft(targets).abs()
-            with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-                masks = model(mix_mag)
-            loss = loss_fn(masks.float(), mix_mag, target_mag)
-            optimizer.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(optimizer)
-            scaler.update()
-            scheduler.step()
-            if averaged is not None:
-                with torch.no_grad():
-                    for k, v in model.state_dict().items():
-                        if v.is_floating_point():
-                            averaged[k].mul_(ema).add_(v.detach(), alpha=1 - ema)
-                        else:
-                            averaged[k].copy_(v)
-            losses.append(loss.item())
-            log.steps.append(dict(step=len(log.steps) + 1, epoch=epoch, loss=losses[-1], lr=scheduler.get_last_lr()[0],
-                                  time=time.perf_counter() - start_time))
-            bar.set_postfix(loss=f"{losses[-1]:.4f}")
-            for cb in callbacks:
-                cb(log, "step")
+        losses = train_epoch(separator, loader, run, epoch=epoch, loss_fn=masked_l1 if loss is None else loss,
+                             device=device, amp=amp, ema=ema, start_time=start_time, callbacks=callbacks,
+                             progress=progress)
         train_time = time.perf_counter() - t0
-        if averaged is not None:  # validate (and keep) the averaged weights
-            current = _state_dict_copy(model)
-            model.load_state_dict(averaged)
-        valid = validation_sdr(separator, valid_tracks, duration=valid_duration) if len(valid_tracks) else {}
-        score = float(np.mean(list(valid.values()))) if valid else -float(np.mean(losses))
-        improved = best_score is None or score > best_score
-        if improved:
-            best_score = score
-            log.best_epoch, bad_epochs = epoch, 0
-            best_state = _state_dict_copy(model)
-            if best_path is not None:
-                models.save(best_path, model, targets=separator.targets, epoch=epoch, valid_sdr=valid,
-                            **(metadata or {}))
-        else:
-            bad_epochs += 1
-        epoch_time = time.perf_counter() - t0
-        epoch_times.append(epoch_time)
+        raw = _state_dict_copy(model) if run.averaged is not None else None
+        if raw is not None:  # validate (and keep) the averaged weights
+            model.load_state_dict(run.averaged)
+        valid, score = validate(separator, valid_tracks, losses=losses, duration=valid_duration)
+        improved = _keep_if_best(separator, run, score, valid, epoch=epoch, best_path=best_path, metadata=metadata)
         log.epochs.append(dict(epoch=epoch, train_loss=float(np.mean(losses)), valid_sdr=score if valid else None,
-                               valid=valid, time=time.perf_counter() - start_time, epoch_time=epoch_time,
+                               valid=valid, time=time.perf_counter() - start_time, epoch_time=time.perf_counter() - t0,
                                cpu_time=time.process_time() - cpu_start,
                                examples_per_s=len(losses) * batch_size / train_time, best=improved))
+        run.epoch, run.elapsed = epoch, time.perf_counter() - start_time
         if state_path is not None:
-            Path(state_path).parent.mkdir(parents=True, exist_ok=True)
-            torch.save(dict(model=current if averaged is not None else model.state_dict(),
-                            optimizer=optimizer.state_dict(), scaler=scaler.state_dict(),
-                            scheduler=scheduler.state_dict(),
-                            log=log.to_dict(), best_state=best_state, best_score=best_score, averaged=averaged,
-                            epoch=epoch, bad_epochs=bad_epochs,
-                            elapsed=time.perf_counter() - start_time, torch_rng=torch.get_rng_state()), state_path)
+            run.save(state_path, raw if raw is not None else model.state_dict())
         if verbose:
-            msg = f"epoch {epoch}: loss {np.mean(losses):.4f}"
-            if valid:
-                msg += " | valid SDR " + ", ".join(f"{k} {v:.2f} dB" for k, v in valid.items())
-            tqdm.write(msg + (" (best)" if improved else ""))
+            scores = " | valid SDR " + ", ".join(f"{k} {v:.2f} dB" for k, v in valid.items()) if valid else ""
+            tqdm.write(f"epoch {epoch}: loss {np.mean(losses):.4f}{scores}" + (" (best)" if improved else ""))
         for cb in callbacks:
             cb(log, "epoch")  # the model holds the weights just validated
-        if averaged is not None:
-            model.load_state_dict(current)  # back to the raw weights to go on training
-        if patience is not None and bad_epochs >= patience:
+        if raw is not None:
+            model.load_state_dict(raw)  # back to the raw weights to go on training
+        if patience is not None and run.bad_epochs >= patience:
             log.stopped = "early stopping"
             break
-    if best_state is not None:
-        model.load_state_dict(best_state)
+    if run.best_state is not None:
+        model.load_state_dict(run.best_state)
     model.eval()
     return log
 
@@ -644,7 +705,7 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
 # Command line: the same code as the notebook
 
 
-def build_separator(train_tracks, *, target="vocals", width: int = DEFAULTS["width"], depth: int = DEFAULTS["depth"],
+def build_separator(train_tracks, *, target=DEFAULTS["target"], width: int = DEFAULTS["width"], depth: int = DEFAULTS["depth"],
                     n_bins: int = DEFAULTS["n_bins"]) -> models.Separator:
     """A fresh U-Net (input statistics from ``train_tracks``) wrapped in a Separator.
 

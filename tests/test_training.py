@@ -161,7 +161,8 @@ def test_training_is_deterministic_keeps_the_best_model_and_resumes_exactly(tmp_
 
 def test_early_stopping_time_limit_and_callbacks(tmp_path):
     events = []
-    _, log = run(tmp_path, "d", epochs=6, frozen=True, patience=2, callbacks=[lambda log, ev: events.append(ev)])
+    _, log = run(tmp_path, "d", epochs=6, frozen=True, patience=2, ema=None,  # averaging would round: no change at all
+                 callbacks=[lambda log, ev: events.append(ev)])
     assert log.stopped == "early stopping" and len(log.epochs) == 3  # nothing improves after epoch 1
     assert events.count("epoch") == 3 and events.count("step") == 6
     _, log = run(tmp_path, "e", epochs=50, time_limit=1e-9)
@@ -239,3 +240,19 @@ def test_self_checks_of_notebook_05_accept_right_answers_and_explain_wrong_ones(
     assert not checks.check_binary_mask(soft < 0.5, soft)
     assert "wrong way round" in capsys.readouterr().out
     assert not checks.check_binary_mask(soft, soft)
+
+
+def test_defaults_are_the_one_source_of_the_signatures_defaults():
+    import inspect
+
+    d = training.DEFAULTS
+    for fn, names in ((training.train, ("epochs", "batch_size", "lr", "weight_decay", "patience", "ema", "time_limit",
+                                        "seed")),
+                      (training.RemixDataset, ("n_frames", "examples_per_epoch", "p_incoherent", "gain_db",
+                                               "pitch_semitones", "seed")),
+                      (training.build_separator, ("target", "width", "depth", "n_bins"))):
+        params = inspect.signature(fn).parameters
+        assert {k: params[k].default for k in names} == {k: d[k] for k in names}, fn.__name__
+    args = vars(training._parser().parse_args(["--out", "model.pt"]))
+    assert {k: args[k] for k in ("epochs", "lr", "ema", "patience", "time_limit", "seed")} == \
+        {k: d[k] for k in ("epochs", "lr", "ema", "patience", "time_limit", "seed")}

@@ -35,7 +35,7 @@ def course_notebooks() -> list[Path]:
 def synced(nb):
     """Return ``nb`` with the canonical setup cell first among code cells, and no outputs."""
     code = [c for c in nb.cells if c.cell_type == "code"]
-    if code and code[0].source.startswith("# Setup:"):
+    if code and code[0].source.startswith("# Setup"):
         code[0].source = SETUP_CELL
     else:
         first_code = nb.cells.index(code[0]) if code else len(nb.cells)
