@@ -67,14 +67,21 @@ def test_hpss_filters_equal_a_numpy_median_with_mirrored_edges(random_magnitude)
 @pytest.mark.parametrize("kw", [
     {}, {"power": np.inf}, {"power": 1.0}, {"margin": 2.0}, {"margin": (1.0, 3.0)}, {"kernel_size": (17, 9)},
 ])
-def test_hpss_masks_equal_librosa(random_magnitude, kw):
-    ours = classical.hpss(random_magnitude, mask=True, **kw)
-    theirs = librosa.decompose.hpss(random_magnitude, mask=True, **kw)
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, np.asarray(b, dtype=np.float32), atol=1e-6)
+def test_hpss_masks_are_the_softmasks_of_the_median_filters(random_magnitude, kw):
+    """classical.hpss is librosa's; its masks are the formula of the docstring on hpss_filters."""
+    p, margin = kw.get("power", 2.0), kw.get("margin", 1.0)
+    m_h, m_p = (margin, margin) if np.isscalar(margin) else margin
+    H, P = (x.astype(np.float64) for x in classical.hpss_filters(random_magnitude,
+                                                                 kernel_size=kw.get("kernel_size", 31)))
+    if np.isinf(p):
+        want = (H > m_h * P), (P > m_p * H)
+    else:
+        want = H**p / (H**p + (m_h * P) ** p), P**p / (P**p + (m_p * H) ** p)
+    for got, expected in zip(classical.hpss(random_magnitude, mask=True, **kw), want):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
-def test_hpss_of_a_complex_stft_keeps_the_phase_and_equals_librosa():
+def test_hpss_of_a_complex_stft_keeps_the_phase():
     rng = np.random.default_rng(3)
     y = rng.standard_normal(SR).astype(np.float32)
     Y = spectral.stft(y)
