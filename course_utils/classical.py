@@ -31,11 +31,16 @@ Taught in ``04_classical_separation``.
 
 from __future__ import annotations
 
+import importlib
+import logging
+import warnings
 from typing import NamedTuple
 
 import librosa
 import numpy as np
 import scipy.ndimage
+import scipy.signal
+import scipy.signal.windows
 
 from . import audio, spectral
 from .masks import EPS
@@ -775,13 +780,6 @@ def import_nussl():
     -----
     Taught (optionally) in ``04_classical_separation``.
     """
-    import importlib
-    import logging
-    import warnings
-
-    import scipy.signal
-    import scipy.signal.windows
-
     for name in ("hamming", "hann", "blackman"):
         if not hasattr(scipy.signal, name):
             setattr(scipy.signal, name, getattr(scipy.signal.windows, name))

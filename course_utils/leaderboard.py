@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from . import methods
@@ -160,7 +161,6 @@ def plot(scores, *, metric: str = "SDR", sources=STEMS, ax=None, title: str | No
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import matplotlib.pyplot as plt
 
     data = scores[scores["metric"] == metric]
     if data.empty:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import classical, masks, spectral
+from . import classical, masks, spectral, state_of_the_art
 from .data import STEMS
 
 __all__ = ["mixture", "oracle", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
@@ -245,7 +245,7 @@ def unet(*, stems=STEMS, device=None):
     -----
     Taught in ``05_unet_separation``.
     """
-    from . import models  # torch: imported only when a neural method is built
+    from . import models  # torch takes about 2 s to import: only when the U-Nets are asked for
 
     stems = [s for s in stems if s in models.available_pretrained()]
     separators = {}
@@ -279,8 +279,6 @@ def demucs(model, **options):
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    from . import state_of_the_art  # torch: imported only when a neural method is built
-
     def separate(track):
         est = state_of_the_art.separate_waveform(model, track.mixture, sr=track.sr, sources=STEMS, **options)
         return dict(zip(STEMS, est))

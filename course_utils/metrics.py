@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
 
 from . import _bsseval as engine
 from .audio import valid_array
@@ -131,8 +132,6 @@ class BSSEvalResult:
             Columns ``source``, ``metric``, ``value`` and, for frame-wise scores, ``time``
             (frame start in seconds). ISR rows only with ``images=True``.
         """
-        import pandas as pd
-
         rows = []
         for metric in METRICS[:4] if self.images else METRICS[:3]:
             values = np.atleast_1d(getattr(self, metric.lower()))
@@ -463,8 +462,6 @@ def _problems(track, estimates: dict):
 
 
 def _score(track, estimates: dict, *, definition: str, filter_length: int, per_frame: bool):
-    import pandas as pd
-
     frames = []
     for names, refs, ests in _problems(track, estimates):
         if definition == "si-sdr":
@@ -525,8 +522,6 @@ def evaluate(tracks, methods: dict[str, Method], *, definition: str, duration: f
     the excerpt is NaN, with a :class:`SilenceWarning`. Taught in ``06_evaluation``; used
     from ``02_masking`` on, and by :mod:`course_utils.leaderboard`.
     """
-    import pandas as pd
-
     label = _check_definition(definition, filter_length)
     if per_frame and definition != "v4":
         raise ValueError("per_frame=True needs definition='v4' (the others score whole signals).")
@@ -614,8 +609,6 @@ def summarise(scores, *, metric: str | None = None, sources=None):
     -----
     Taught in ``06_evaluation``; used from ``02_masking`` on.
     """
-    import pandas as pd
-
     missing = {"track", "method", "source", "metric", "value", "definition"} - set(scores.columns)
     if missing:
         raise ValueError(f"scores lacks the columns {sorted(missing)}; pass the table of evaluate().")

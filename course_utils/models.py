@@ -24,11 +24,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import torch
+from matplotlib.patches import FancyBboxPatch
 from torch import nn
 
 from . import audio, spectral
+from .data import STEMS
+from .masks import wiener_like_mask
+from .phase import griffin_lim
 
 __all__ = ["N_BINS", "LOG_EPS", "PHASES", "CHECKPOINT_DIR", "UNet", "Separator", "count_parameters",
            "layer_table", "draw_architecture", "save", "load", "pretrained", "pretrained_path", "available_pretrained"]
@@ -224,7 +230,6 @@ def layer_table(model: UNet, *, n_frames: int = 256, n_freq: int = spectral.N_FF
     -----
     Taught in ``05_unet_separation``.
     """
-    import pandas as pd
 
     if not isinstance(model, UNet):
         raise TypeError(f"layer_table needs a UNet, got {type(model).__name__}.")
@@ -278,8 +283,6 @@ def draw_architecture(model: UNet, *, n_frames: int = 128, ax=None, title: str |
     -----
     Taught in ``05_unet_separation``.
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.patches import FancyBboxPatch
 
     table = layer_table(model, n_frames=n_frames)
     depth = model.config["depth"]
@@ -490,18 +493,14 @@ class Separator(nn.Module):
         Y = spectral.stft(y, n_fft=self.n_fft, hop_length=self.hop_length)
         M = self.masks(np.abs(Y), chunk_frames=chunk_frames)
         if wiener:
-            from . import masks as masks_module
-
             est = M * np.abs(Y)
             residual = np.clip(1 - M.sum(axis=0), 0, None) * np.abs(Y)
-            M = masks_module.wiener_like_mask(np.concatenate([est, residual[None]]))[: len(M)]
+            M = wiener_like_mask(np.concatenate([est, residual[None]]))[: len(M)]
         if phase == "mixture":
             out = spectral.istft(M * Y, n_fft=self.n_fft, hop_length=self.hop_length, length=y.size)
         else:
-            from . import phase as phase_module
-
-            out = phase_module.griffin_lim(M * np.abs(Y), n_iter=n_iter, init_phase=Y, length=y.size,
-                                           n_fft=self.n_fft, hop_length=self.hop_length)
+            out = griffin_lim(M * np.abs(Y), n_iter=n_iter, init_phase=Y, length=y.size,
+                              n_fft=self.n_fft, hop_length=self.hop_length)
         out = np.asarray(out, dtype=np.float32)
         return (out, M) if return_masks else out
 
@@ -581,7 +580,6 @@ def load(path, *, device=None) -> tuple[Separator, dict]:
 
 def available_pretrained() -> list[str]:
     """The targets for which a checkpoint ships with the course, in :data:`course_utils.data.STEMS` order."""
-    from .data import STEMS
 
     found = {p.stem.removeprefix("unet_") for p in CHECKPOINT_DIR.glob("unet_*.pt")}
     return [t for t in STEMS if t in found] + sorted(found - set(STEMS))

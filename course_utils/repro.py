@@ -6,12 +6,13 @@ Taught in ``00_introduction`` (the setup cell that opens every notebook calls
 
 from __future__ import annotations
 
-import contextlib
 import os
 import random
+from importlib.metadata import PackageNotFoundError, version
 from typing import NamedTuple
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 FAST_ENV = "COURSE_FAST"
 """Name of the environment variable that switches fast mode on (``1``) or off (``0``)."""
@@ -48,7 +49,7 @@ def seed_everything(seed: int = 0) -> None:
     """Seed Python's, NumPy's and PyTorch's random generators (CPU and GPU)."""
     random.seed(seed)
     np.random.seed(seed)
-    import torch
+    import torch  # about 2 s to import: only the functions that need torch import it
 
     torch.manual_seed(seed)  # also seeds every CUDA device
 
@@ -95,8 +96,6 @@ def setup(*, seed: int = 0, verbose: bool = True) -> Setup:
     device = pick_device()
     fast = fast_mode()
     if verbose:
-        from importlib.metadata import PackageNotFoundError, version
-
         try:
             installed = version("course-utils")
         except PackageNotFoundError:
@@ -119,8 +118,4 @@ def one_blas_thread():
     with ``benchmarks/bench_metrics.py``). Used by :mod:`course_utils.metrics` and
     :mod:`course_utils.classical`.
     """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - threadpoolctl comes with librosa's scikit-learn
-        return contextlib.nullcontext()
     return threadpool_limits(1, user_api="blas")

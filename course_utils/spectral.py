@@ -11,6 +11,7 @@ Taught in ``01_stft_and_phase``.
 
 from __future__ import annotations
 
+import librosa
 import numpy as np
 import scipy.signal
 
@@ -90,12 +91,10 @@ def stft(y, *, n_fft: int = N_FFT, hop_length: int | None = None, win_length: in
         frames = np.lib.stride_tricks.sliding_window_view(y, n_fft, axis=-1)[..., ::hop_length, :]
         return np.fft.rfft(frames * w, axis=-1).swapaxes(-1, -2).astype(np.complex64)
     if backend == "librosa":
-        import librosa
-
         return librosa.stft(y.astype(np.float32), n_fft=n_fft, hop_length=hop_length, win_length=win_length,
                             window=window, center=center, pad_mode="constant").astype(np.complex64)
     if backend == "torch":
-        import torch
+        import torch  # about 2 s to import: only the torch paths import it
 
         out = _stft_torch(torch.from_numpy(np.ascontiguousarray(y, dtype=np.float32)),
                           n_fft, hop_length, win_length, window, center)
@@ -162,8 +161,6 @@ def istft(Y, *, hop_length: int | None = None, win_length: int | None = None, n_
                 out = out[..., :total - n_fft]
         return _fix_length(out, length).astype(np.float32)
     if backend == "librosa":
-        import librosa
-
         return librosa.istft(Y, hop_length=hop_length, win_length=win_length, n_fft=n_fft, window=window,
                              center=center, length=length).astype(np.float32)
     if backend == "torch":

@@ -34,6 +34,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from . import audio
 
@@ -183,7 +184,6 @@ def demucs_table():
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     df = pd.DataFrame(DEMUCS_TABLE, columns=["model", "domain", "extra_data", "sdr"])
     df.attrs["source"] = cite(_SECTION_DEMUCS)
@@ -204,7 +204,6 @@ def leaderboard_table():
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     df = pd.DataFrame(LEADERBOARD, columns=["rank", "model", "sdr", *SOURCES, "extra_data", "paper", "year"])
     df.attrs["source"] = cite(_SECTION_LEADERBOARD)
@@ -232,7 +231,6 @@ def published_results():
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     rows = {}
     for rank, model, sdr, v, d, b, o, extra, paper, year in LEADERBOARD:
@@ -275,7 +273,6 @@ def model_sizes():
     A published score can come from a blend of several trained networks; the count is that
     of one set of networks producing every stem once. Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     published = published_results()
     rows = {m: dict(parameters=int(i["parameters"]), networks=int(i["networks"]), sdr=published.loc[m, "sdr"],
@@ -302,7 +299,6 @@ def ablation():
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     df = pd.DataFrame(DEMUCS_V2_ABLATION, columns=["change", "valid_l1", "test_sdr"]).set_index("change")
     df["sdr_lost"] = (df.loc["Reference", "test_sdr"] - df["test_sdr"]).round(2)
@@ -328,7 +324,6 @@ def extra_data_gains():
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import pandas as pd
 
     lb = leaderboard_table().set_index("model")
     pairs = {"Band-Split RNN: semi-supervised extra data": ("Band-Split RNN (semi-sup.)", "Band-Split RNN"),
@@ -471,7 +466,7 @@ def separate_waveform(model, mixture, *, sr: int, model_sr: int = 44100, segment
     -----
     Taught in ``07_tools_and_state_of_the_art``.
     """
-    import torch
+    import torch  # about 2 s to import: only the pretrained-model and chunking code needs it
 
     y = np.asarray(mixture, dtype=np.float32)
     audio.valid_audio(y)

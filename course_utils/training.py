@@ -27,10 +27,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from IPython.display import display
+from tqdm.auto import tqdm
 
-from . import data, models, spectral
+from . import data, metrics, models, repro, spectral
 
 __all__ = ["RemixDataset", "input_statistics", "masked_l1", "target_sdr", "validation_sdr", "TrainingLog",
            "LiveLossPlot", "train_epoch", "validate", "train", "DEFAULTS", "SCHEDULES", "main"]
@@ -260,7 +263,6 @@ def target_sdr(track, estimate, *, target: str = "vocals", filter_length: int | 
     -----
     Taught in ``05_unet_separation``.
     """
-    from . import metrics
 
     estimate = np.asarray(estimate)
     if estimate.ndim != 1 or estimate.size > track.mixture.shape[-1]:
@@ -386,8 +388,6 @@ class LiveLossPlot:
         self.fig = None
 
     def _draw(self, log: TrainingLog) -> None:
-        import matplotlib.pyplot as plt
-
         if self.fig is None:
             self.fig, (self.ax_loss, self.ax_sdr) = plt.subplots(1, 2, figsize=(11, 3.6), layout="constrained")
             plt.close(self.fig)  # shown through the display handle only
@@ -409,7 +409,6 @@ class LiveLossPlot:
                 ax2.axvline(log.best_epoch, color="0.5", ls="--", lw=1, label=f"best (epoch {log.best_epoch})")
             ax2.legend(loc="lower right")
         ax2.set(xlabel="Epoch", ylabel="SDR (dB)", title="Validation SDR (median over songs)")
-        from IPython.display import display
 
         if self.handle is None:
             self.handle = display(self.fig, display_id=True)
@@ -427,8 +426,6 @@ class LiveLossPlot:
 
 def _device(device) -> torch.device:
     if device is None:
-        from . import repro
-
         return repro.pick_device()
     return torch.device(device)
 
@@ -491,7 +488,6 @@ def train_epoch(separator: models.Separator, loader, run: _Run, *, epoch: int, l
     -----
     Taught in ``05_unet_separation``.
     """
-    from tqdm.auto import tqdm
 
     model = separator.model
     model.train()
@@ -631,7 +627,6 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
     -----
     Taught in ``05_unet_separation``.
     """
-    from tqdm.auto import tqdm
 
     verbose = progress if verbose is None else bool(verbose)
     device = _device(device)
@@ -771,7 +766,6 @@ def main(argv=None) -> TrainingLog:
     """Entry point of ``python -m course_utils.training``: train, save the best model and the log."""
     args = _parser().parse_args(argv)
     argv = sys.argv[1:] if argv is None else list(argv)
-    from . import repro
 
     repro.seed_everything(args.seed)
     train_tracks = data.load_dataset(args.dataset, split="train")
