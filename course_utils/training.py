@@ -408,7 +408,8 @@ class LiveLossPlot:
             if log.best_epoch is not None:
                 ax2.axvline(log.best_epoch, color="0.5", ls="--", lw=1, label=f"best (epoch {log.best_epoch})")
             ax2.legend(loc="lower right")
-        ax2.set(xlabel="Epoch", ylabel="SDR (dB)", title="Validation SDR (median over songs)")
+        ax2.set(xlabel="Epoch", ylabel="SDR (dB)", title="Validation SDR (median over songs)\n"
+                f"{metrics.DEFINITIONS['sources']}")
 
         if self.handle is None:
             self.handle = display(self.fig, display_id=True)
