@@ -158,7 +158,11 @@ def hpss(S, *, kernel_size=31, power: float = 2.0, margin=1.0, mask: bool = Fals
     if len(margins) != 2 or min(margins) < 1:
         raise ValueError(f"margin must be >= 1, or a pair (harmonic, percussive) of such, got {margin!r}.")
     # librosa computes exactly hpss_filters and the soft masks above (tests/test_classical.py)
-    return librosa.decompose.hpss(S, kernel_size=_kernel_sizes(kernel_size), power=power, mask=mask, margin=margins)
+    out = librosa.decompose.hpss(S, kernel_size=_kernel_sizes(kernel_size), power=power, mask=mask, margin=margins)
+    if mask:  # librosa's hard masks are boolean: give masks as numbers, whatever the power
+        dtype = np.result_type(np.abs(S).dtype, np.float32)
+        return tuple(m.astype(dtype, copy=False) for m in out)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

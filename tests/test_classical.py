@@ -78,6 +78,7 @@ def test_hpss_masks_are_the_softmasks_of_the_median_filters(random_magnitude, kw
     else:
         want = H**p / (H**p + (m_h * P) ** p), P**p / (P**p + (m_p * H) ** p)
     for got, expected in zip(classical.hpss(random_magnitude, mask=True, **kw), want):
+        assert got.dtype == np.float32  # numbers, also for the hard masks
         np.testing.assert_allclose(got, expected, atol=1e-6)
 
 
