@@ -77,6 +77,15 @@ def test_notebook_starts_with_the_setup_cell(path):
     assert {"topic", "see_and_hear"} <= set(nb.metadata.get("course", {})), "metadata.course feeds the README"
 
 
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9]*.ipynb")), ids=lambda p: p.name)
+def test_solution_blocks_show_the_solutions_the_tests_run(path):
+    nb = nbformat.read(path, as_version=4)
+    shown = [c.source for c in nb.cells if c.cell_type == "markdown"]
+    synced = [c.source for c in sync_notebooks.synced(nbformat.read(path, as_version=4)).cells
+              if c.cell_type == "markdown"]
+    assert shown == synced, "a solution block differs from its exercise's solution code: run `make sync`"
+
+
 def test_readme_syllabus_is_in_sync_with_the_notebooks():
     readme = (ROOT / "README.md").read_text()
     block = readme.split(sync_notebooks.START)[1].split(sync_notebooks.END)[0].strip()

@@ -2,6 +2,10 @@
 
 - Writes ``course_utils.project.SETUP_CELL`` as the first code cell of every notebook.
 - Strips outputs and execution counts (notebooks are committed without outputs).
+- Writes each exercise's solution, kept as code in the exercise cell's metadata
+  (``metadata.course.solution``), into the solution block of the Markdown cell after it, so that
+  the solution shown is the code that ``tests/test_notebook_solutions.py`` runs against the
+  exercise's self-check.
 - Rewrites the syllabus table of ``README.md`` (between the ``syllabus`` markers) from each
   notebook's ``metadata.course`` (``topic``, ``see_and_hear``), its Colab badge (from
   ``course_utils.project.REPOSITORY``), and its measured full-mode run time from
@@ -32,14 +36,46 @@ def course_notebooks() -> list[Path]:
     return sorted((ROOT / "notebooks").glob("[0-9]*.ipynb"))
 
 
+SOLUTION_HEAD = "<details><summary>Solution</summary>\n\n"
+PLACEHOLDER = re.compile(r"^\w+ = None  # your .*$", re.M)
+"""An exercise cell's answer line: ``name = None  # your code...``; the solution replaces them."""
+
+
+def solution_block(markdown: str, solution: str) -> str:
+    """``markdown`` with its solution block opening on ``solution`` as a Python code block."""
+    if SOLUTION_HEAD not in markdown:
+        raise ValueError(f"no solution block in the cell after the exercise: {markdown[:80]!r}")
+    head, rest = markdown.split(SOLUTION_HEAD, 1)
+    if rest.startswith("```python\n"):
+        rest = rest.split("\n```\n", 1)[1]
+    return f"{head}{SOLUTION_HEAD}```python\n{solution.strip()}\n```\n{rest}"
+
+
+def with_solution(exercise: str, solution: str) -> str:
+    """The exercise cell's code with its answer lines replaced by the solution (what the tests run)."""
+    lines = PLACEHOLDER.findall(exercise)
+    if not lines:
+        raise ValueError(f"an exercise cell with a solution has no `name = None  # your ...` line: {exercise[:80]!r}")
+    code = exercise.replace(lines[0], solution.strip(), 1)
+    for line in lines[1:]:
+        code = code.replace(line + "\n", "", 1)
+    return code
+
+
 def synced(nb):
-    """Return ``nb`` with the canonical setup cell first among code cells, and no outputs."""
+    """Return ``nb`` with the canonical setup cell first among code cells, every solution block
+    written from its exercise's solution code, and no outputs."""
     code = [c for c in nb.cells if c.cell_type == "code"]
     if code and code[0].source.startswith("# Setup"):
         code[0].source = SETUP_CELL
     else:
         first_code = nb.cells.index(code[0]) if code else len(nb.cells)
         nb.cells.insert(first_code, nbformat.v4.new_code_cell(SETUP_CELL))
+    for cell, following in zip(nb.cells, nb.cells[1:]):
+        solution = cell.metadata.get("course", {}).get("solution")
+        if solution is not None:
+            with_solution(cell.source, solution)  # checks that the cell has answer lines
+            following.source = solution_block(following.source, solution)
     for cell in nb.cells:
         cell.pop("id", None)
         if cell.cell_type == "code":
