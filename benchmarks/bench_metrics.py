@@ -193,7 +193,7 @@ def main(argv=None):
                         museval_blas=args.museval_blas, cores=os.cpu_count(), python=platform.python_version(),
                         numpy=np.__version__, museval=importlib.metadata.version("museval"),
                         load_average=[load_before, load_after]),
-            targets=dict(speedup=TARGET_SPEEDUP, match_db=TARGET_MATCH_DB, frames_median_db=TARGET_FRAMES_DB),
+            targets=dict(speedup=TARGET_SPEEDUP, match_db=TARGET_MATCH_DB, frames_median_db=TARGET_MATCH_DB),
             results=rows, all_targets_met=bool(met))), indent=2))
         print(f"wrote {args.json}")
     return 0
