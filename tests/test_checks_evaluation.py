@@ -53,3 +53,17 @@ def test_check_prediction_picks_the_lowest(prediction, ok, says, capsys):
 def test_check_plain_projection_uses_the_notebooks_name(capsys):
     assert not checks.check_plain_projection(None, S, X, name="my_target")
     assert "`my_target` is still None" in capsys.readouterr().out
+
+
+def test_check_plain_decomposition(capsys):
+    refs = np.random.default_rng(8).standard_normal((3, 400))
+    est = refs[0] + 0.3 * refs[1] + 0.1 * np.random.default_rng(9).standard_normal(400)
+    target = est @ refs[0] / (refs[0] @ refs[0]) * refs[0]
+    on_all = refs.T @ np.linalg.lstsq(refs.T, est, rcond=None)[0]
+    assert checks.check_plain_decomposition((target, on_all - target, est - on_all), refs, est)
+    assert "match metrics.decompose" in capsys.readouterr().out
+    for wrong, says in [((target, est - target, 0 * est), "all the true sources"),
+                        ((refs[0], est - refs[0], 0 * est), "true source alone"),
+                        ((target, target, target), "add up"), (None, "still None")]:
+        assert not checks.check_plain_decomposition(wrong, refs, est)
+        assert says in capsys.readouterr().out

@@ -443,3 +443,16 @@ def test_check_kl_update(random_magnitude, capsys):
     assert not checks.check_kl_update(euclid, V, W, H)
     assert "Euclidean" in capsys.readouterr().out
     assert not checks.check_kl_update(None, V, W, H)
+
+
+def test_check_beat_spectrum_with_loops(capsys):
+    S = np.abs(np.random.default_rng(4).standard_normal((30, 80)))
+    P, n = S**2, S.shape[1]
+    sums = np.array([np.mean(np.sum(P[:, :n - lag] * P[:, lag:], axis=1)) for lag in range(n)])
+    unbiased = sums / np.arange(n, 0, -1)
+    assert checks.check_beat_spectrum(unbiased / unbiased[0], S)
+    np.testing.assert_allclose(unbiased / unbiased[0], classical.beat_spectrum(S), atol=1e-9)
+    for wrong, says in [(unbiased, "divide by b[0]"), (sums / sums[0], "n_frames - l"), (None, "still None"),
+                        (unbiased[:10], "shape")]:
+        assert not checks.check_beat_spectrum(wrong, S)
+        assert says in capsys.readouterr().out

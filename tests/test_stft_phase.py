@@ -6,6 +6,7 @@ from __future__ import annotations
 import librosa
 import numpy as np
 import pytest
+import scipy.signal
 
 from course_utils import checks, spectral
 
@@ -235,3 +236,26 @@ def test_check_n_frames_agrees_with_stft_for_both_centerings(capsys):
     # a length that is a multiple of the hop: n // hop is one short
     assert not checks.check_n_frames(1024 // 128, n_samples=1024, n_fft=512, hop_length=128)
     assert "one short" in capsys.readouterr().out
+
+
+def test_check_stft_accepts_a_hand_stft_and_names_the_usual_mistakes(capsys):
+    y = np.random.default_rng(0).standard_normal(8000).astype(np.float32)
+    window = scipy.signal.get_window("hann", 1024)
+
+    def frames(x, n_fft, hop):
+        return np.stack([x[t * hop:t * hop + n_fft] for t in range(1 + (len(x) - n_fft) // hop)])
+
+    def right(y, n_fft=1024, hop_length=256):
+        return np.fft.rfft(frames(np.pad(y, n_fft // 2), n_fft, hop_length) * window, axis=-1).T
+
+    assert checks.check_stft(right, y)
+    assert "equals spectral.stft" in capsys.readouterr().out
+    for wrong, says in [
+        (lambda y, n_fft, hop_length: right(y, n_fft, hop_length).T, "put frequencies first"),
+        (lambda y, n_fft, hop_length: np.fft.rfft(frames(y, n_fft, hop_length) * window, axis=-1).T, "n_fft // 2 zeros"),
+        (lambda y, n_fft, hop_length: np.fft.rfft(frames(np.pad(y, n_fft // 2), n_fft, hop_length), axis=-1).T,
+         "Hann window"),
+        (None, "replace None"),
+    ]:
+        assert not checks.check_stft(wrong, y)
+        assert says in capsys.readouterr().out

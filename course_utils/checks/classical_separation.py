@@ -5,9 +5,10 @@ from __future__ import annotations
 import numpy as np
 import scipy.ndimage
 
+from .. import classical
 from ._common import report
 
-__all__ = ["check_percussive_filter", "check_repet_mask", "check_kl_update"]
+__all__ = ["check_percussive_filter", "check_repet_mask", "check_kl_update", "check_beat_spectrum"]
 
 
 def _max_error(answer, expected, region=(slice(None), slice(None))) -> float:
@@ -132,3 +133,36 @@ def check_kl_update(answer, V, W, H) -> bool:
         return report(False, "that is the update for the Euclidean distance (Lee & Seung's other rule); this "
                              "notebook minimises the KL divergence: H * (W.T @ (V / WH)) / (W.T @ 1).")
     return report(False, f"`H_new` differs from the KL update by up to {_max_error(answer, expected):.3g}.")
+
+
+def check_beat_spectrum(answer, S) -> bool:
+    """Exercise of ``04_classical_separation``: the beat spectrum computed with loops over the lags.
+
+    Parameters
+    ----------
+    answer : np.ndarray or None, shape ``(n_frames,)``
+        ``b[l]``, normalised so that ``b[0] = 1``.
+    S : np.ndarray, shape ``(n_freq, n_frames)``
+        The magnitude spectrogram it was computed from.
+    """
+    if answer is None:
+        return report(False, "`b` is still None: replace None with your array.")
+    S = np.asarray(S, dtype=np.float64)
+    n_frames = S.shape[1]
+    b = np.asarray(answer, dtype=np.float64)
+    if b.shape != (n_frames,):
+        return report(False, f"`b` has shape {b.shape}, expected ({n_frames},): one value per lag 0 ... n_frames - 1.")
+    expected = classical.beat_spectrum(S)
+    if np.allclose(b, expected, atol=1e-6):
+        return report(True, f"`b` is the beat spectrum (its highest peak after lag 0 is at lag "
+                            f"{int(np.argmax(expected[1:]) + 1)}).")
+    if b[0] != 0 and np.allclose(b / b[0], expected, atol=1e-6):
+        return report(False, "right shape of the curve: divide by b[0] so that lag 0 is 1.")
+    P = S**2
+    biased = np.array([np.mean(np.sum(P[:, :n_frames - lag] * P[:, lag:], axis=1)) for lag in range(n_frames)])
+    if np.allclose(b, biased / biased[0], atol=1e-6):
+        return report(False, "divide each lag's sum by the number of products it has, n_frames - l (unbiased).")
+    on_s = classical.beat_spectrum(np.sqrt(S))  # the same computed from |S| instead of S**2
+    if np.allclose(b, on_s, atol=1e-6):
+        return report(False, "use the power spectrogram P = S**2, not the magnitude.")
+    return report(False, f"`b` differs from the beat spectrum by up to {_max_error(b, expected):.3g}.")

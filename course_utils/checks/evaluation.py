@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import metrics
 from ._common import report
 
-__all__ = ["check_plain_projection"]
+__all__ = ["check_plain_projection", "check_plain_decomposition"]
 
 
 def check_plain_projection(answer, reference, estimate, *, name: str = "s_target") -> bool:
@@ -61,3 +62,40 @@ def check_plain_projection(answer, reference, estimate, *, name: str = "s_target
     if close(answer, float(x @ s) / denominator * s):
         return report(False, "divide by the energy <s, s>, not by the norm ||s||.")
     return report(False, f"`{name}` is not a multiple of the reference by <ŝ, s>/<s, s>.")
+
+
+def check_plain_decomposition(answer, references, estimate, *, index: int = 0) -> bool:
+    """Exercise of ``06_evaluation``: ``s_target, e_interf, e_artif`` by plain projections (1 tap).
+
+    Parameters
+    ----------
+    answer : tuple of three np.ndarray or None
+        The student's ``(s_target, e_interf, e_artif)``, each shaped like ``estimate``.
+    references : np.ndarray, shape ``(n_sources, n_samples)``
+    estimate : np.ndarray, shape ``(n_samples,)``
+    index : int
+        Which reference the estimate estimates.
+    """
+    if answer is None:
+        return report(False, "`parts` is still None: replace None with (s_target, e_interf, e_artif).")
+    try:
+        s_target, e_interf, e_artif = (np.asarray(p, dtype=np.float64) for p in answer)
+    except (TypeError, ValueError):
+        return report(False, "give three arrays: (s_target, e_interf, e_artif).")
+    x = np.asarray(estimate, dtype=np.float64)
+    if any(p.shape != x.shape for p in (s_target, e_interf, e_artif)):
+        return report(False, f"each part must be shaped like the estimate, {x.shape}.")
+    want = [p.astype(np.float64) for p in metrics.decompose(references, estimate, index=index, filter_length=1)]
+    scale = float(x @ x) or 1.0
+
+    def close(a, b):
+        return float(np.sum((a - b) ** 2)) <= 1e-6 * scale
+
+    if not close(s_target + e_interf + e_artif, x):
+        return report(False, "the three parts must add up to the estimate.")
+    if not close(s_target, want[0]):
+        return report(False, "s_target is the projection onto the true source alone: <x, s> / <s, s> s.")
+    if not close(s_target + e_interf, want[0] + want[1]):
+        return report(False, "s_target + e_interf is the projection onto all the true sources together: solve the "
+                             "least-squares problem refs.T @ c = x (np.linalg.lstsq) and take refs.T @ c.")
+    return report(True, "the three parts match metrics.decompose(..., filter_length=1).")

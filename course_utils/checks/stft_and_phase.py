@@ -7,7 +7,7 @@ import numpy as np
 from .. import spectral
 from ._common import report
 
-__all__ = ["check_resolution", "check_cola_hop", "check_n_frames"]
+__all__ = ["check_resolution", "check_cola_hop", "check_n_frames", "check_stft"]
 
 
 def _close(value, target: float, rtol: float) -> bool:
@@ -136,3 +136,41 @@ def check_n_frames(answer, *, n_samples: int, n_fft: int, hop_length: int, cente
         hint = (f"{value} is off by {value - expected:+d}: count how many n_fft-sample frames, one every hop "
                 f"samples, fit in the {padded} samples of the {'padded ' if center else ''}signal.")
     return report(False, hint)
+
+
+def check_stft(stft_fn, y: np.ndarray, *, n_fft: int = 1024, hop_length: int = 256) -> bool:
+    """Exercise of ``01_stft_and_phase``: an STFT written by hand, against :func:`course_utils.spectral.stft`.
+
+    Parameters
+    ----------
+    stft_fn : callable or None
+        The student's ``stft_fn(y, n_fft=..., hop_length=...)``, returning ``(n_fft // 2 + 1, n_frames)``.
+    y : np.ndarray, shape ``(n_samples,)``
+    n_fft, hop_length : int
+    """
+    if stft_fn is None:
+        return report(False, "replace None with your function (def my_stft(y, n_fft, hop_length): ...).")
+    if not callable(stft_fn):
+        return report(False, f"pass the function itself, not its result ({type(stft_fn).__name__}).")
+    expected = spectral.stft(y, n_fft=n_fft, hop_length=hop_length)
+    try:
+        got = np.asarray(stft_fn(y, n_fft=n_fft, hop_length=hop_length))
+    except Exception as error:  # noqa: BLE001 - the student's code may fail in any way
+        return report(False, f"calling it raised {type(error).__name__}: {error}")
+    if got.shape == expected.shape[::-1]:
+        return report(False, f"shape {got.shape}: put frequencies first, (n_fft // 2 + 1, n_frames) (transpose).")
+    if got.ndim == 2 and got.shape[0] == expected.shape[0] and got.shape[1] == expected.shape[1] - n_fft // hop_length:
+        return report(False, f"{got.shape[1]} frames, expected {expected.shape[1]}: centred frames need "
+                             f"n_fft // 2 zeros before and after the signal.")
+    if got.shape != expected.shape:
+        return report(False, f"shape {got.shape}, expected {expected.shape} (n_fft // 2 + 1 bins, "
+                             f"1 + len(y) // hop_length frames).")
+    scale = float(np.abs(expected).max())
+    error = float(np.abs(got - expected).max()) / scale
+    if error < 1e-4:
+        return report(True, f"your STFT equals spectral.stft (largest difference {error:.1e} of the peak).")
+    if float(np.abs(np.abs(got) - np.abs(expected)).max()) / scale < 1e-4:
+        return report(False, "the magnitudes are right but not the phases: frame t starts at sample t * hop_length "
+                             "of the padded signal, and np.fft.rfft gives the phase relative to the frame's start.")
+    return report(False, f"the values differ from spectral.stft by up to {error:.2f} of the peak: multiply each "
+                         "frame by the periodic Hann window (scipy.signal.get_window('hann', n_fft)) before the FFT.")
