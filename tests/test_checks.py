@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from course_utils import checks
+from course_utils import checks, data
 from course_utils.data import Track
 
 rng = np.random.default_rng(1)
@@ -37,3 +37,19 @@ def test_check_signal_rejects_non_finite(capsys):
     bad[3] = np.nan
     assert not checks.check_signal(bad, TRACK.mixture, name="x")
     assert "NaN" in capsys.readouterr().out
+
+
+def test_check_remix_wants_every_gain_right(capsys):
+    track = data.load_dataset("bundled", split="test")[0]
+
+    def remix(track, gains_db):
+        return sum(10 ** (gains_db.get(s, 0.0) / 20) * track.stems[s].astype(np.float64) for s in data.STEMS)
+
+    assert checks.check_remix(remix, track)
+    assert "every gain right" in capsys.readouterr().out
+    for wrong, says in [(lambda t, g: sum(10 ** (g[s] / 20) * t.stems[s] for s in g) if g else 0 * t.mixture,
+                         "keeps 0 dB"),
+                        (lambda t, g: sum(10 ** (g.get(s, 0.0) / 10) * t.stems[s] for s in data.STEMS), "10 ** (dB / 20)"),
+                        (lambda t, g: t.mixture[:10], "shape"), (None, "replace None")]:
+        assert not checks.check_remix(wrong, track)
+        assert says in capsys.readouterr().out

@@ -320,3 +320,18 @@ def test_check_ibm_owner(capsys):
     assert not checks.check_ibm_owner(["vocals"], mags)
     assert not checks.check_ibm_owner(["vocals", "bass", "flute"], mags)
     assert "flute" in capsys.readouterr().out
+
+
+def test_check_loudest_share(capsys):
+    rng = np.random.default_rng(11)
+    S = (rng.standard_normal((4, 20, 30)) + 1j * rng.standard_normal((4, 20, 30))) * np.array([3, 1, 1, 1])[:, None, None]
+    owner = np.abs(S).argmax(axis=0)
+    energy = np.abs(S.sum(axis=0)) ** 2
+    right = {s: energy[owner == i].sum() / energy.sum() for i, s in enumerate(STEMS)}
+    assert checks.check_loudest_share(right, S)
+    assert "vocals is the loudest source" in capsys.readouterr().out
+    for wrong, says in [({s: np.mean(owner == i) for i, s in enumerate(STEMS)}, "shares of the bins"),
+                        ({s: 0.5 for s in STEMS}, "add up to 2.000"), ({"vocals": 1.0}, "one number per stem"),
+                        (None, "still None")]:
+        assert not checks.check_loudest_share(wrong, S)
+        assert says in capsys.readouterr().out

@@ -1,7 +1,7 @@
 """Exercises that ask the student to change a setting and re-run: the notebook must still run.
 
 A notebook's asserts check what its text claims for its own settings; when an exercise tells the
-student to change one (03's exercise 3: another source, more Griffin-Lim iterations), re-running
+student to change one (03's exercise 4: another source, more Griffin-Lim iterations), re-running
 must show the new numbers, not fail on the old claims.
 """
 

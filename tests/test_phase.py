@@ -295,3 +295,19 @@ def test_check_prediction_picks_the_highest(capsys):
     assert "not one of the options" in capsys.readouterr().out
     with pytest.raises(ValueError, match="expect"):
         checks.check_prediction("Griffin-Lim", measured, expect="best", verdict="", hint="")
+
+
+def test_check_spectral_convergence(capsys):
+    from course_utils import checks
+
+    rng = np.random.default_rng(12)
+    y = rng.standard_normal((2, 6000)).astype(np.float32)
+    A = np.abs(spectral.stft(y)) * rng.uniform(0.5, 1.5, size=(2, 513, 1))  # a target no signal has exactly
+    right = phase.spectral_convergence(A, y)
+    assert checks.check_spectral_convergence(right, A, y)
+    assert "Correct" in capsys.readouterr().out
+    ratio = 10 ** (right / 20)
+    for wrong, says in [(ratio, "in dB"), (10 * np.log10(ratio), "20 log10"), (right[:1], "one value per source"),
+                        (None, "still None")]:
+        assert not checks.check_spectral_convergence(wrong, A, y)
+        assert says in capsys.readouterr().out

@@ -7,7 +7,7 @@ import numpy as np
 from ..data import STEMS
 from ._common import report
 
-__all__ = ["check_two_source_irm", "check_ibm_owner"]
+__all__ = ["check_two_source_irm", "check_ibm_owner", "check_loudest_share"]
 
 
 def check_two_source_irm(answer, V, A) -> bool:
@@ -103,3 +103,35 @@ def check_ibm_owner(answer, magnitudes, *, names=None) -> bool:
             hint += f", and it gets the whole bin although the others together ({rest:g}) are louder"
         hints.append(hint)
     return report(False, "; ".join(hints) + ".")
+
+
+def check_loudest_share(answer, S) -> bool:
+    """Exercise of ``02_masking``: the share of the mixture's energy in the bins each source dominates.
+
+    Parameters
+    ----------
+    answer : dict of str to float, or None
+        Stem name to its share (the shares sum to 1).
+    S : np.ndarray, complex, shape ``(4, n_freq, n_frames)``
+        The sources' STFTs, in :data:`course_utils.data.STEMS` order.
+    """
+    if answer is None:
+        return report(False, "`shares` is still None: replace None with a dict {stem: share}.")
+    try:
+        got = {s: float(answer[s]) for s in STEMS}
+    except (KeyError, TypeError, ValueError):
+        return report(False, f"give one number per stem, a dict with the keys {list(STEMS)}.")
+    S = np.asarray(S)
+    owner = np.abs(S).argmax(axis=0)
+    energy = np.abs(S.sum(axis=0)) ** 2  # the mixture's energy in each bin
+    want = {s: float(energy[owner == i].sum() / energy.sum()) for i, s in enumerate(STEMS)}
+    if all(abs(got[s] - want[s]) < 1e-4 for s in STEMS):
+        top = max(want, key=want.get)
+        return report(True, f"{top} is the loudest source in the bins that hold {want[top]:.0%} of the mixture's energy, "
+                            "more than any other stem.")
+    counted = {s: float(np.mean(owner == i)) for i, s in enumerate(STEMS)}
+    if all(abs(got[s] - counted[s]) < 1e-4 for s in STEMS):
+        return report(False, "those are shares of the bins; weight each bin by the mixture's energy there, |Y|**2.")
+    if abs(sum(got.values()) - 1) > 1e-4:
+        return report(False, f"the shares add up to {sum(got.values()):.3f}; every bin has one loudest source, so 1.")
+    return report(False, "weight each bin by the mixture's energy |sum_i X_i|**2 and give it to its loudest source.")

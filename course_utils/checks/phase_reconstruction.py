@@ -7,7 +7,7 @@ import numpy as np
 from .. import spectral
 from ._common import report
 
-__all__ = ["check_griffin_lim_step"]
+__all__ = ["check_griffin_lim_step", "check_spectral_convergence"]
 
 
 def check_griffin_lim_step(answer, previous, magnitude, *, length: int | None = None) -> bool:
@@ -60,3 +60,33 @@ def check_griffin_lim_step(answer, previous, magnitude, *, length: int | None = 
         return report(False, "the phase has the wrong sign: use np.angle(T), not its negative.")
     return report(False, f"the magnitude is right but the phase is not the phase of STFT(iSTFT(X)) "
                          f"(relative difference {error:.2f}).")
+
+
+def check_spectral_convergence(answer, magnitude, signals) -> bool:
+    """Exercise of ``03_phase_reconstruction``: the spectral convergence of each source, by hand.
+
+    Parameters
+    ----------
+    answer : np.ndarray or None, shape ``(n_sources,)``
+        ``20 log10(‖|STFT(y_i)| − A_i‖_F / ‖A_i‖_F)`` in dB, one per source.
+    magnitude : np.ndarray, shape ``(n_sources, n_freq, n_frames)``
+        The targets ``A_i``.
+    signals : np.ndarray, shape ``(n_sources, n_samples)``
+        The resynthesised signals ``y_i``.
+    """
+    if answer is None:
+        return report(False, "`sc_db` is still None: replace None with one number per source.")
+    got = np.asarray(answer, dtype=np.float64)
+    A = np.asarray(magnitude, dtype=np.float64)
+    if got.shape != A.shape[:1]:
+        return report(False, f"`sc_db` has shape {got.shape}, expected ({A.shape[0]},): one value per source.")
+    rebuilt = np.abs(spectral.stft(np.asarray(signals, dtype=np.float32))).astype(np.float64)
+    ratio = np.linalg.norm((rebuilt - A).reshape(len(A), -1), axis=1) / np.linalg.norm(A.reshape(len(A), -1), axis=1)
+    want = 20 * np.log10(ratio)
+    if np.allclose(got, want, atol=1e-3):
+        return report(True, f"spectral convergence {', '.join(f'{v:.1f}' for v in want)} dB.")
+    if np.allclose(got, ratio, atol=1e-5):
+        return report(False, "that is the ratio itself; give it in dB, 20 * log10(ratio).")
+    if np.allclose(got, 10 * np.log10(ratio), atol=1e-3):
+        return report(False, "a ratio of norms (amplitudes) is 20 log10 in dB, not 10 log10.")
+    return report(False, "take ‖|STFT(y_i)| - A_i‖ over all bins, divide by ‖A_i‖ and convert to dB.")
