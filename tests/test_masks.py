@@ -322,16 +322,18 @@ def test_check_ibm_owner(capsys):
     assert "flute" in capsys.readouterr().out
 
 
-def test_check_loudest_share(capsys):
+
+def test_check_ibm_vs_rest(capsys):
     rng = np.random.default_rng(11)
-    S = (rng.standard_normal((4, 20, 30)) + 1j * rng.standard_normal((4, 20, 30))) * np.array([3, 1, 1, 1])[:, None, None]
-    owner = np.abs(S).argmax(axis=0)
-    energy = np.abs(S.sum(axis=0)) ** 2
-    right = {s: energy[owner == i].sum() / energy.sum() for i, s in enumerate(STEMS)}
-    assert checks.check_loudest_share(right, S)
-    assert "vocals is the loudest source" in capsys.readouterr().out
-    for wrong, says in [({s: np.mean(owner == i) for i, s in enumerate(STEMS)}, "shares of the bins"),
-                        ({s: 0.5 for s in STEMS}, "add up to 2.000"), ({"vocals": 1.0}, "one number per stem"),
-                        (None, "still None")]:
-        assert not checks.check_loudest_share(wrong, S)
+    S = (rng.standard_normal((4, 20, 30)) + 1j * rng.standard_normal((4, 20, 30))).astype(np.complex64)
+    Y = S.sum(axis=0)
+    right = (np.abs(S) > np.abs(Y[None] - S)).astype(np.float32)
+    assert checks.check_ibm_vs_rest(right, S)
+    assert "beats the rest of the mixture" in capsys.readouterr().out
+    mag = np.abs(S)
+    for wrong, says in [(masks.ideal_binary_mask(S), "loudest-source IBM"),
+                        ((mag > mag.sum(axis=0) - mag).astype(np.float32), "as complex STFTs"),
+                        ((mag > 0.5 * np.abs(Y)).astype(np.float32), "third variant"),
+                        (right[:2], "one mask per source"), (None, "still None")]:
+        assert not checks.check_ibm_vs_rest(wrong, S)
         assert says in capsys.readouterr().out

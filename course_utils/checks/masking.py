@@ -7,7 +7,7 @@ import numpy as np
 from ..data import STEMS
 from ._common import report
 
-__all__ = ["check_two_source_irm", "check_ibm_owner", "check_loudest_share"]
+__all__ = ["check_two_source_irm", "check_ibm_owner", "check_ibm_vs_rest"]
 
 
 def check_two_source_irm(answer, V, A) -> bool:
@@ -105,33 +105,38 @@ def check_ibm_owner(answer, magnitudes, *, names=None) -> bool:
     return report(False, "; ".join(hints) + ".")
 
 
-def check_loudest_share(answer, S) -> bool:
-    """Exercise of ``02_masking``: the share of the mixture's energy in the bins each source dominates.
+
+def check_ibm_vs_rest(answer, S) -> bool:
+    """Exercise of ``02_masking``: the binary mask "target against the rest of the mixture".
 
     Parameters
     ----------
-    answer : dict of str to float, or None
-        Stem name to its share (the shares sum to 1).
-    S : np.ndarray, complex, shape ``(4, n_freq, n_frames)``
-        The sources' STFTs, in :data:`course_utils.data.STEMS` order.
+    answer : np.ndarray or None, shape ``(n_sources, n_freq, n_frames)``
+        1 where ``|X_i| > |Y - X_i|`` (the source is louder than everything else together,
+        summed as complex STFTs), else 0.
+    S : np.ndarray, complex, shape ``(n_sources, n_freq, n_frames)``
+        The sources' STFTs.
     """
     if answer is None:
-        return report(False, "`shares` is still None: replace None with a dict {stem: share}.")
-    try:
-        got = {s: float(answer[s]) for s in STEMS}
-    except (KeyError, TypeError, ValueError):
-        return report(False, f"give one number per stem, a dict with the keys {list(STEMS)}.")
+        return report(False, "`vs_rest` is still None: replace None with an array shaped like S_song.")
     S = np.asarray(S)
-    owner = np.abs(S).argmax(axis=0)
-    energy = np.abs(S.sum(axis=0)) ** 2  # the mixture's energy in each bin
-    want = {s: float(energy[owner == i].sum() / energy.sum()) for i, s in enumerate(STEMS)}
-    if all(abs(got[s] - want[s]) < 1e-4 for s in STEMS):
-        top = max(want, key=want.get)
-        return report(True, f"{top} is the loudest source in the bins that hold {want[top]:.0%} of the mixture's energy, "
-                            "more than any other stem.")
-    counted = {s: float(np.mean(owner == i)) for i, s in enumerate(STEMS)}
-    if all(abs(got[s] - counted[s]) < 1e-4 for s in STEMS):
-        return report(False, "those are shares of the bins; weight each bin by the mixture's energy there, |Y|**2.")
-    if abs(sum(got.values()) - 1) > 1e-4:
-        return report(False, f"the shares add up to {sum(got.values()):.3f}; every bin has one loudest source, so 1.")
-    return report(False, "weight each bin by the mixture's energy |sum_i X_i|**2 and give it to its loudest source.")
+    got = np.asarray(answer, dtype=np.float64)
+    if got.shape != S.shape:
+        return report(False, f"`vs_rest` has shape {got.shape}, expected {S.shape}: one mask per source.")
+    mag = np.abs(S)
+    rest = np.abs(S.sum(axis=0)[None] - S)
+    want = (mag > rest).astype(np.float64)
+    if np.array_equal(got, want):
+        won = want.sum(axis=(1, 2)) / want[0].size
+        return report(True, "right; each source beats the rest of the mixture in "
+                            f"{', '.join(f'{s} {w:.0%}' for s, w in zip(STEMS, won))} of the bins.")
+    loudest = (mag == mag.max(axis=0, keepdims=True)).astype(np.float64)
+    if np.array_equal(got, loudest):
+        return report(False, "that is the loudest-source IBM of section 3; compare each source with the sum "
+                             "of all the others instead.")
+    if np.array_equal(got, (mag > mag.sum(axis=0) - mag).astype(np.float64)):
+        return report(False, "sum the other sources as complex STFTs (Y - X_i) before taking the magnitude: "
+                             "they can cancel.")
+    if np.array_equal(got, (mag > 0.5 * np.abs(S.sum(axis=0))).astype(np.float64)):
+        return report(False, "that is |X_i| / |Y| > 0.5, a third variant; compare with |Y - X_i| instead.")
+    return report(False, f"`vs_rest` differs from |X_i| > |Y - X_i| in {np.mean(got != want):.1%} of the bins.")
