@@ -202,3 +202,17 @@ def test_exercise_checks_accept_the_solutions_and_reject_mistakes(capsys):
                            "value": [1.0, 2.0]})
     assert checks.check_leaderboard_method(scores, method="mine")
     assert not checks.check_leaderboard_method(scores, method="other")
+
+
+def test_check_largest_gap(capsys):
+    import pandas as pd
+
+    columns = pd.MultiIndex.from_product([["SDR"], ["vocals", "drums"]], names=["metric", "source"])
+    table = pd.DataFrame([[-5.0, -5.0], [2.0, np.nan], [np.nan, 1.0], [12.0, 10.0]], columns=columns,
+                         index=["mixture", "REPET", "HPSS", "oracle IRM"])
+    assert checks.check_largest_gap(("REPET", "vocals"), table)  # 10 dB below, against HPSS's 9
+    assert "10.0 dB below" in capsys.readouterr().out
+    for wrong, says in [(("HPSS", "drums"), "another pair is further"), (("mixture", "vocals"), "not a course method"),
+                        ("REPET", "a pair"), (None, "still None")]:
+        assert not checks.check_largest_gap(wrong, table)
+        assert says in capsys.readouterr().out

@@ -7,7 +7,7 @@ import numpy as np
 from .. import state_of_the_art as sota
 from ._common import report
 
-__all__ = ["check_extra_data_gain", "check_chunk_bounds", "check_leaderboard_method"]
+__all__ = ["check_extra_data_gain", "check_chunk_bounds", "check_leaderboard_method", "check_largest_gap"]
 
 
 def check_extra_data_gain(answer) -> bool:
@@ -92,3 +92,33 @@ def check_leaderboard_method(scores, *, method: str, source: str = "bass") -> bo
     if not np.isfinite(values).all():
         return report(False, "some songs got no finite SDR: is the estimate silent?")
     return report(True, f"{method!r} scored on {len(values)} songs: median {source} SDR {np.median(values):.1f} dB.")
+
+
+def check_largest_gap(answer, table) -> bool:
+    """Exercise of ``07_tools_and_state_of_the_art``: the course method and stem furthest from the oracle IRM.
+
+    Parameters
+    ----------
+    answer : tuple of (str, str) or None
+        ``(method, stem)``.
+    table : pandas.DataFrame
+        The leaderboard's :func:`course_utils.metrics.summarise` table (rows methods, columns
+        ``(metric, stem)``), with an ``"oracle IRM"`` row.
+    """
+    if answer is None:
+        return report(False, "`largest_gap` is still None: replace None with a pair (method, stem).")
+    sdr = table["SDR"]
+    own = sdr.drop(index=[m for m in sdr.index if m == "mixture" or str(m).startswith("oracle")])
+    gap = (sdr.loc["oracle IRM"] - own).stack()
+    want = gap.idxmax()
+    try:
+        method, stem = answer
+    except (TypeError, ValueError):
+        return report(False, "give a pair (method, stem), e.g. (\"HPSS\", \"drums\").")
+    if (method, stem) == tuple(want):
+        return report(True, f"{method} on the {stem}: {gap[want]:.1f} dB below the oracle IRM.")
+    if (method, stem) in gap.index:
+        return report(False, f"{method} on the {stem} is {gap[(method, stem)]:.1f} dB below the oracle IRM; "
+                             f"another pair is further ({gap[want]:.1f} dB).")
+    return report(False, f"({method!r}, {stem!r}) is not a course method's estimate in the table: "
+                         f"the methods are {list(own.index)}, the stems {list(sdr.columns)}.")
