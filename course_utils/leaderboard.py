@@ -31,7 +31,7 @@ import numpy as np
 
 from . import methods
 from .data import STEMS
-from .metrics import caption as scores_caption
+from .metrics import definition_words
 
 __all__ = ["METHODS", "KINDS", "COLORS", "default_methods", "to_markdown", "plot", "build_dir", "write"]
 
@@ -193,9 +193,8 @@ def plot(scores, *, metric: str = "SDR", sources=STEMS, ax=None, title: str | No
         panel.grid(axis="x", alpha=0.3)
     axes[0].set_yticks(range(len(order)), order)
     axes[0].set_ylim(len(order) - 0.5, -0.5)
-    definition = scores_caption(scores).split("; ")[1]
     fig.suptitle(title or f"{metric} per song (dots) and median (diamonds) on {data['track'].nunique()} songs; "
-                          f"dotted: the mixture's median\n{definition}")
+                          f"dotted: the mixture's median\n{definition_words(scores)}")
     return fig
 
 

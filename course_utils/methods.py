@@ -33,6 +33,12 @@ def _masked(track, masks_fn) -> np.ndarray:
     return masks.apply_mask(np.stack(masks_fn(np.abs(Y), track.sr)), Y, length=track.mixture.shape[-1])
 
 
+def _vocals_over_background(track, masks_fn) -> dict:
+    """Masks ``(background, foreground)`` from ``masks_fn``: the foreground is the vocals."""
+    background, foreground = _masked(track, masks_fn)
+    return {"vocals": foreground, "accompaniment": background}
+
+
 def mixture():
     """No separation: every stem's estimate is the mixture itself.
 
@@ -114,15 +120,11 @@ def repet(**options):
     -----
     Taught in ``04_classical_separation``.
     """
-    def separate(track):
-        def fn(S, sr):
-            result = classical.repet(S, sr=sr, **options)
-            return result.background, result.foreground
+    def masks_fn(S, sr):
+        result = classical.repet(S, sr=sr, **options)
+        return result.background, result.foreground
 
-        background, foreground = _masked(track, fn)
-        return {"vocals": foreground, "accompaniment": background}
-
-    return separate
+    return lambda track: _vocals_over_background(track, masks_fn)
 
 
 def repet_sim(*, selection: str = "peaks", **options):
@@ -144,12 +146,8 @@ def repet_sim(*, selection: str = "peaks", **options):
     -----
     Taught in ``04_classical_separation``.
     """
-    def separate(track):
-        background, foreground = _masked(
-            track, lambda S, sr: classical.repet_sim(S, sr=sr, selection=selection, **options))
-        return {"vocals": foreground, "accompaniment": background}
-
-    return separate
+    return lambda track: _vocals_over_background(
+        track, lambda S, sr: classical.repet_sim(S, sr=sr, selection=selection, **options))
 
 
 def learn_nmf_templates(tracks, *, n_components: int = 16, n_iter: int = 50, frame_step: int = 8,

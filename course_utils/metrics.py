@@ -53,7 +53,7 @@ from .repro import one_blas_thread
 
 __all__ = [
     "FILTER_LENGTH", "METRICS", "DEFINITIONS", "TWO_STEM", "SilenceWarning", "BSSEvalResult", "snr", "si_sdr",
-    "decompose", "bss_eval", "bss_eval_frames", "evaluate", "caption", "summarise",
+    "decompose", "bss_eval", "bss_eval_frames", "evaluate", "definition_words", "caption", "summarise",
 ]
 
 METRICS = ("SDR", "SIR", "SAR", "ISR", "SI-SDR")
@@ -551,6 +551,31 @@ def evaluate(tracks, methods: dict[str, Method], *, definition: str, duration: f
     return pd.concat(frames, ignore_index=True)
 
 
+def definition_words(scores) -> str:
+    """The words for the one metric definition of a table of :func:`evaluate`, as captions use them.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        The table of :func:`evaluate` (with its ``definition`` column).
+
+    Returns
+    -------
+    str
+        E.g. ``"BSS Eval v4 'images' (museval, SiSEC 2018), median over 1 s frames"``, with the
+        filter length added when it is not 512 taps.
+
+    Notes
+    -----
+    Taught in ``06_evaluation``.
+    """
+    labels = list(dict.fromkeys(scores["definition"]))
+    if len(labels) != 1:
+        raise ValueError(f"The table mixes metric definitions {labels}: summarise or caption one at a time.")
+    key, _, taps = labels[0].partition(", ")
+    return f"{DEFINITIONS[key]}{', ' + taps if taps else ''}"
+
+
 def caption(scores) -> str:
     """What a table or figure of ``scores`` shows, in words: the definition and the songs.
 
@@ -573,12 +598,8 @@ def caption(scores) -> str:
         if "caption" in getattr(scores, "attrs", {}):
             return scores.attrs["caption"]
         raise ValueError("Pass the table of evaluate() (it has a 'definition' column) or of summarise().")
-    labels = list(dict.fromkeys(scores["definition"]))
-    if len(labels) != 1:
-        raise ValueError(f"The table mixes metric definitions {labels}: summarise or caption one at a time.")
-    key, _, taps = labels[0].partition(", ")
     n = scores["track"].nunique()
-    return f"median over {n} song{'s' * (n != 1)}; {DEFINITIONS[key]}{', ' + taps if taps else ''}; dB"
+    return f"median over {n} song{'s' * (n != 1)}; {definition_words(scores)}; dB"
 
 
 def summarise(scores, *, metric: str | None = None, sources=None):

@@ -244,9 +244,8 @@ def sing(notes: list[Note], *, duration: float, voice: str = "low", seed: int = 
             formants[:, k] = np.interp(np.arange(n_frames), idx, formants[idx, k])
         formants = scipy.ndimage.uniform_filter1d(formants, size=9, axis=0)
     # the source: harmonics of F0, per-sample phase; amplitudes from the formant envelope per frame
-    f0_filled = np.where(np.isnan(f0), np.nan, f0)
-    known = np.flatnonzero(~np.isnan(f0_filled))
-    f0_all = np.interp(np.arange(n_frames), known, f0_filled[known]) if known.size else np.full(n_frames, 200.0)
+    known = np.flatnonzero(~np.isnan(f0))  # unvoiced frames take the F0 of their neighbours
+    f0_all = np.interp(np.arange(n_frames), known, f0[known]) if known.size else np.full(n_frames, 200.0)
     jitter = 1 + 0.004 * scipy.ndimage.uniform_filter1d(rng.standard_normal(n_frames), 5)
     f0_samples = np.interp(np.arange(n) / FRAME, np.arange(n_frames), f0_all * jitter)
     phase = 2 * np.pi * np.cumsum(f0_samples) / SR
