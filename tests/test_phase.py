@@ -311,3 +311,11 @@ def test_check_spectral_convergence(capsys):
                         (None, "still None")]:
         assert not checks.check_spectral_convergence(wrong, A, y)
         assert says in capsys.readouterr().out
+
+
+def test_check_prediction_names_the_notebooks_variable(capsys):
+    from course_utils import checks
+
+    assert not checks.check_prediction(None, {"a": 1.0, "b": 2.0}, expect="highest", verdict="wins", hint="",
+                                       name="louder")
+    assert "`louder` is still None" in capsys.readouterr().out

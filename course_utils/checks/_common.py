@@ -43,7 +43,8 @@ def check_signal(answer, expected: np.ndarray, *, name: str, rtol: float = 1e-4)
     return report(False, f"`{name}` differs from the expected signal (relative error {error / energy:.2f}).")
 
 
-def check_prediction(prediction, measured: dict, *, expect: str, verdict: str, hint: str) -> bool:
+def check_prediction(prediction, measured: dict, *, expect: str, verdict: str, hint: str,
+                     name: str = "prediction") -> bool:
     """Predict, then measure: is ``prediction`` the option with the highest (or lowest) value?
 
     The "predict, then measure" exercises of ``03_phase_reconstruction`` (which phase gives
@@ -61,12 +62,14 @@ def check_prediction(prediction, measured: dict, *, expect: str, verdict: str, h
         What the right option does, for the message (``"gives the higher SDR"``).
     hint : str
         A question that points a wrong prediction at the reason.
+    name : str
+        How the notebook calls the answer's variable, for the messages.
     """
     if expect not in ("highest", "lowest"):
         raise ValueError(f"expect must be 'highest' or 'lowest', got {expect!r}.")
     options = list(measured)
     if prediction is None:
-        return report(False, f"`prediction` is still None: write one of {options}.")
+        return report(False, f"`{name}` is still None: write one of {options}.")
     if prediction not in measured:
         return report(False, f"{prediction!r} is not one of the options {options}.")
     pick = max if expect == "highest" else min
