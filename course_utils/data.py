@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import dataclasses
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio
+from . import audio, mixing
 
 __all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "excerpt", "load_dataset", "bundled_root",
            "verify_bundled", "mixture_from_stems"]
@@ -188,20 +189,19 @@ def _load_bundled(split: str, *, sr: int | None, mono: bool, root: Path | None, 
             info = {r["song"]: r for r in csv.DictReader(f)}
     tracks = []
     for song in sorted({r["song"] for r in rows}):
-        files = {r["stem"]: root / r["file"] for r in rows if r["song"] == song}
-        if set(STEMS) - set(files):
-            raise DataError(f"Song {song} lacks stems {sorted(set(STEMS) - set(files))} in the manifest. "
-                            + RESTORE_HINT)
-        signals = {}
-        for stem in ("mixture", *STEMS):
-            y, file_sr = audio.load(files[stem]) if stem in files else (None, None)
-            if y is not None:
-                signals[stem] = _finish(y, file_sr, sr=sr, mono=mono)
-        stems = {s: signals[s] for s in STEMS}
-        mixture = signals.get("mixture")
-        if mixture is None:
-            mixture = mixture_from_stems(stems)
-        tracks.append(Track(song, sr or file_sr, mixture, stems, split, "bundled", info.get(song, {})))
+        files = {(r["kind"], r["stem"]): root / r["file"] for r in rows if r["song"] == song}
+        lacking = [s for s in STEMS if ("audio", s) not in files] + ([] if ("mix", "") in files else ["mix.json"])
+        if lacking:
+            raise DataError(f"Song {song} lacks {lacking} in the manifest. " + RESTORE_HINT)
+        strips = {}
+        for stem in STEMS:
+            strips[stem], file_sr = audio.load(files["audio", stem])
+        settings = json.loads(files["mix", ""].read_text())
+        images = mixing.render(strips, settings, sr=file_sr)
+        signals = {k: _finish(v, file_sr, sr=sr, mono=mono) for k, v in images.items()}
+        extra = {"mix": settings, "score": {s: files["score", s] for s in STEMS if ("score", s) in files}}
+        tracks.append(Track(song, sr or file_sr, signals["mixture"], {s: signals[s] for s in STEMS}, split,
+                            "bundled", {**info.get(song, {}), **extra}))
     return tracks
 
 

@@ -18,15 +18,54 @@ def bundled():
 
 
 def test_split_sizes_and_track_layout(bundled):
-    assert {s: len(t) for s, t in bundled.items()} == {"train": 30, "valid": 5, "test": 5}
+    assert {s: len(t) for s, t in bundled.items()} == {"train": 64, "valid": 8, "test": 8}
     names = [t.name for ts in bundled.values() for t in ts]
-    assert len(set(names)) == 40  # no song in two splits
+    assert len(set(names)) == 80  # no song in two splits
     for track in (t for ts in bundled.values() for t in ts):
         assert track.sr == SR and track.mixture.dtype == np.float32 and track.mixture.ndim == 1
         assert set(track.stems) == set(data.STEMS)
         assert all(s.shape == track.mixture.shape for s in track.stems.values())
-        assert 8.0 <= track.duration <= 10.0
+        assert 7.0 <= track.duration <= 9.0
         assert track.sources.shape == (4, track.mixture.size)
+
+
+@pytest.fixture(scope="module")
+def stereo():
+    return data.load_dataset("bundled", split="test", mono=False)
+
+
+def test_stereo_images_add_up_to_the_mixture_and_mono_is_their_downmix(stereo, bundled):
+    for track, mono in zip(stereo, bundled["test"]):
+        assert track.mixture.shape == (2, mono.mixture.size)
+        np.testing.assert_allclose(track.mixture, data.mixture_from_stems(track.stems), atol=1e-6)
+        np.testing.assert_allclose(mono.stems["other"], track.stems["other"].mean(axis=0), atol=1e-6)
+        assert np.abs(track.mixture).max() < 1.0
+        # the comping sits to one side, vocals and bass near the centre
+        level = {s: 20 * np.log10(np.std(x[0]) / np.std(x[1])) for s, x in track.stems.items()}
+        assert abs(level["other"]) > 2 and abs(level["vocals"]) < 2 and abs(level["bass"]) < 2, level
+
+
+def test_every_song_ships_its_score_with_the_sung_syllables(bundled):
+    import pretty_midi
+
+    for track in bundled["test"][:3]:
+        assert set(track.info["score"]) == set(data.STEMS)
+        score = pretty_midi.PrettyMIDI(str(track.info["score"]["vocals"]))
+        lead = next(i for i in score.instruments if i.name == "lead")
+        assert len(score.lyrics) == len(lead.notes) > 5
+        assert all(abs(lyric.time - note.start) < 1e-3 for lyric, note in zip(score.lyrics, lead.notes))
+        bass = pretty_midi.PrettyMIDI(str(track.info["score"]["bass"])).instruments[0]
+        assert all(28 <= n.pitch <= 64 for n in bass.notes)
+
+
+def test_held_out_songs_use_timbres_no_training_song_uses(bundled):
+    def timbres(tracks):
+        return {(t.info["soundfont"], p) for t in tracks for p in t.info["programs"].split("; ")}
+
+    train = timbres(bundled["train"])
+    for split in ("valid", "test"):
+        assert not timbres(bundled[split]) & train
+        assert {t.info["voice"] for t in bundled[split]} & {t.info["voice"] for t in bundled["train"]} == set()
 
 
 def test_mixture_is_exactly_the_sum_of_the_stems_and_does_not_clip(bundled):
@@ -61,7 +100,7 @@ def test_load_time_resampling_and_channels(bundled):
 
 def test_every_checksum_verifies():
     rows = (data.bundled_root() / "manifest.csv").read_text().strip().splitlines()[1:]
-    assert data.verify_bundled() == len(rows) == 40 * 5
+    assert data.verify_bundled() == len(rows) == 80 * (4 + 4 + 1)  # per song: 4 strips, 4 scores, mix.json
 
 
 @pytest.fixture
@@ -80,7 +119,7 @@ def test_corrupt_file_is_named_with_how_to_restore(bundled_copy):
     relative = victim.relative_to(bundled_copy).as_posix()
     assert relative in str(err.value) and "checksum" in str(err.value) and "git checkout" in str(err.value)
     # the other splits are untouched and still load
-    assert len(data.load_dataset("bundled", split="valid", root=bundled_copy)) == 5
+    assert len(data.load_dataset("bundled", split="valid", root=bundled_copy)) == 8
 
 
 def test_missing_file_and_missing_manifest_are_reported(bundled_copy):

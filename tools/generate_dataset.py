@@ -1,59 +1,65 @@
 #!/usr/bin/env python3
-"""Generate the course's bundled multitrack dataset (vocals, drums, bass, other).
+"""Generate the course's bundled multitrack dataset (vocals, drums, bass, other), second edition.
 
 What it does
 ------------
-Composes short songs from a seed and renders every source separately with a
-General MIDI soundfont, so that the stems share tempo, key and chords like the
-stems of a real recording do. For each song a seeded random generator draws:
+Composes short songs from a seed, sings their vocals, renders their instruments with General
+MIDI soundfonts, and mixes them in stereo, so that the stems share tempo, key and chords like
+the stems of a produced recording do. For each song a seeded random generator draws:
 
-* a style (pop, rock, ballad, funk, waltz, shuffle, electronic) that sets the
-  drum groove, the bass rhythm, the comping pattern, swing and the instruments;
-* a tempo (80-160 bpm, range depending on the style), a key (12 tonics, major
-  or natural minor) and a looping diatonic progression of 4 chords;
-* GM programs per stem (drum kit, bass, comping instrument, sung voice);
-* the notes: drum groove with per-bar variations and fills at phrase ends,
-  a bass line on chord roots with fifths/octaves/approach notes, comping
-  voicings in the middle register with voice leading, and a lead melody on
-  chord tones with passing notes, sung in phrases separated by rests
-  (Choir Aahs / Voice Oohs / Synth Voice, roughly C4-C6);
-* velocity and timing humanisation and a per-song stem balance.
+* a style (pop, rock, ballad, funk, waltz, shuffle, electronic) that sets the drum groove, the
+  bass rhythm, the comping pattern, swing and the instruments;
+* a tempo (80-160 bpm, range depending on the style), a key (12 tonics, major or natural
+  minor) and a looping diatonic progression of 4 chords;
+* GM programs per stem (drum kit, bass, comping instrument) and a singer (a low or a high
+  voice of ``tools/singing.py``), with a harmony on the other voice in about half the songs;
+* the notes: drum groove with per-bar variations and fills at phrase ends, a bass line on chord
+  roots with fifths/octaves/approach notes, comping voicings in the middle register with voice
+  leading, and a lead melody on chord tones with passing notes, sung in phrases separated by
+  rests (roughly C4-C6 for the high voice, an octave lower for the low one) on syllables of
+  public-domain verse; the harmony sings a diatonic third below the lead on some phrases;
+* velocity and timing humanisation, a per-song stem balance, and the song's mix: an EQ and
+  compressor per stem, a pan position, a send into a shared room of T60 0.5-1.6 s.
 
-Each stem is written to a temporary MIDI file with pretty_midi and rendered by
-the ``fluidsynth`` command-line program with the FluidR3_GM soundfont, at
-44.1 kHz in 32-bit float, all stems with the same reverb settings and the
-chorus turned off. The renders are summed to mono, low-pass filtered and
-decimated to 22050 Hz, cut to the song length (8.0-8.6 s, a whole number of
-bars where one fits) with a 20 ms fade-out, balanced (a few dB of seeded
-variation per stem), scaled by ONE common gain per song so that the mixture
-peaks at -1 dBFS (a little lower in the few songs where a single stem peaks
-higher than the sum; no file ever clips), and quantised to int16. The mixture is
-the exact integer sum of the int16 stems, so in the files
-``mixture == vocals + drums + bass + other`` holds sample for sample.
+Held-out songs (valid and test) sound like no training song: they are played by a second
+soundfont (MuseScore_General instead of FluidR3_GM), draw their kits and programs first from
+:data:`RESERVED` (which training songs never use), and are sung by other singers
+(``low-dark``, ``high-bright``: other vocal-tract lengths, vibrato and breathiness).
 
-Size: to fit the 40 songs in the repository's 30 MB data budget, the stems are
-quantised on a grid of 8 int16 steps (``--quant-step 8``: 13 significant bits,
-quantisation noise about -83 dBFS, inaudible); FLAC stores the always-zero low
-bits for free. ``--quant-step 1`` gives full 16-bit resolution at about 1.4x
-the size (about 40 MB).
+Each instrument stem is written as a MIDI file with pretty_midi (kept: it is the song's score)
+and rendered dry by the ``fluidsynth`` command-line program at 44.1 kHz in 32-bit float,
+summed to mono, low-pass filtered and decimated to 22050 Hz; the vocals are sung directly at
+22050 Hz. Every stem is cut to the song length (8.0-8.6 s, a whole number of bars where one
+fits) with a 20 ms fade-out and goes through its channel strip (``tools/mixing.py``); the
+strips are balanced and scaled by ONE common gain per song, chosen so that the loudest of the
+strips, their stereo images and the stereo mixture (rendered by ``course_utils.mixing``, the
+code the loader runs) peaks at -1 dBFS, and quantised to int16.
 
-Output (16-bit mono FLAC, 22050 Hz)::
+Size: to fit the 80 songs in the repository's 64 MB data budget the strips are stored mono,
+the stereo images are rendered at load time from ``mix.json`` (pan and room are linear and take
+milliseconds), no mixture is stored (it is the sum of the images), and the strips are quantised
+on a grid of 8 int16 steps (``--quant-step 8``: 13 significant bits, quantisation noise about
+-83 dBFS); FLAC stores the always-zero low bits for free.
 
-    OUT/{train,valid,test}/song_XXX/{mixture,vocals,drums,bass,other}.flac
-    OUT/manifest.csv   file,split,song,stem,duration_s,sample_rate,sha256
-    OUT/songs.csv      song,split,tempo_bpm,key,style,programs
+Output::
 
-Splits are decided by index: song_000-song_029 train, song_030-song_034
-valid, song_035-song_039 test (for the default 40 songs; in general the last
-``2 * n_heldout`` songs are valid then test). No MIDI is kept.
+    OUT/{train,valid,test}/song_XXX/{vocals,drums,bass,other}.flac   mono strips, 16-bit, 22050 Hz
+    OUT/{train,valid,test}/song_XXX/{vocals,drums,bass,other}.mid    the score (vocals: lead and
+                                                                     harmony, lyrics per note)
+    OUT/{train,valid,test}/song_XXX/mix.json                         the mix (see course_utils.mixing)
+    OUT/manifest.csv   file,split,song,stem,kind,duration_s,sample_rate,sha256
+    OUT/songs.csv      song,split,tempo_bpm,key,style,programs,soundfont,voice,backing_voice,t60_s
+
+Splits are decided by index: song_000-song_063 train, song_064-song_071 valid, song_072-song_079
+test (for the default 80 songs; in general the last ``2 * n_heldout`` songs are valid then test).
 
 Requirements
 ------------
-* Debian/Ubuntu packages: ``apt-get install fluidsynth fluid-soundfont-gm``
-  (the ``fluidsynth`` program, tested with 2.3.1, and
-  /usr/share/sounds/sf2/FluidR3_GM.sf2).
-* Python >= 3.9 with ``pip install pretty_midi soundfile numpy`` (soundfile >= 0.12,
-  for FLAC compression_level).
+* Debian/Ubuntu packages: ``apt-get install fluidsynth fluid-soundfont-gm
+  musescore-general-soundfont`` (the ``fluidsynth`` program, tested with 2.3.1,
+  /usr/share/sounds/sf2/FluidR3_GM.sf2 and /usr/share/sounds/sf3/MuseScore_General.sf3).
+* Python >= 3.9 with ``pip install pretty_midi soundfile numpy scipy`` and the course's package
+  (``course_utils``) importable from the repository.
 
 How to run
 ----------
@@ -61,13 +67,11 @@ How to run
 
     python tools/generate_dataset.py --out data/bundled --seed 2026
 
-(``make dataset`` does exactly this.) The output folder is replaced. The run
-is deterministic: the same seed gives the same notes, and on the same
-fluidsynth/soundfont/libsndfile versions byte-identical FLAC files (compare
-the sha256 column of manifest.csv). Other versions of fluidsynth or of the
-soundfont give the same notes but slightly different audio. About 1-2 minutes
-on 2 CPU cores (40 songs x 4 fluidsynth renders, each loading the 148 MB
-soundfont); the output is about 28 MB.
+(``make dataset`` does exactly this.) The output folder is replaced. The run is
+deterministic: the same seed gives the same notes, scores and vocals, and on the same
+fluidsynth/soundfont/libsndfile versions byte-identical FLAC files (compare the sha256 column
+of manifest.csv; ``tests/test_generate_dataset.py`` rebuilds scores and vocals). About 5
+minutes on 2 CPU cores (each held-out render spends 7 s decompressing the .sf3 soundfont).
 """
 
 from __future__ import annotations
@@ -87,30 +91,48 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import mixing as strip  # noqa: E402  (tools/mixing.py: EQ and compression)
+import singing  # noqa: E402
+from course_utils import mixing  # noqa: E402  (pan and room, shared with the loader)
+
 SR = 22050  # output sample rate
 RENDER_SR = 44100  # fluidsynth renders at this rate; we decimate by 2
-DEFAULT_SF2 = "/usr/share/sounds/sf2/FluidR3_GM.sf2"
+SOUNDFONTS = {  # the training songs use one, the held-out (valid and test) songs the other
+    "train": "/usr/share/sounds/sf2/FluidR3_GM.sf2",
+    "heldout": "/usr/share/sounds/sf3/MuseScore_General.sf3",
+}
 STEMS = ("vocals", "drums", "bass", "other")
+RENDERED = ("drums", "bass", "other")  # by fluidsynth; the vocals are sung by tools/singing.py
 PEAK_DBFS = -1.0
-# Stems are quantised to multiples of QUANT_STEP (int16 units): 8 = 13 significant
-# bits (quantisation noise about -83 dBFS). FLAC stores the 3 always-zero low bits
-# for free ("wasted bits"); without this the 40 songs do not fit the 30 MB budget.
+# Strips are quantised to multiples of QUANT_STEP (int16 units): 8 = 13 significant bits
+# (quantisation noise about -83 dBFS). FLAC stores the 3 always-zero low bits for free
+# ("wasted bits"); without this the 80 songs do not fit the 64 MB budget.
 QUANT_STEP = 8
 DURATION_RANGE = (8.0, 8.6)  # seconds; a whole number of bars when one fits
 FADE_S = 0.02
-# Identical synthesis settings for every stem (reverb on, chorus off).
+REFERENCE_RMS = 0.1  # every dry stem enters its channel strip at this active RMS (-20 dBFS)
+# Identical synthesis settings for every stem: dry (the room is added by the mix), chorus off.
 FLUIDSYNTH_SETTINGS = {
     "synth.chorus.active": "0",
-    "synth.reverb.active": "1",
-    "synth.reverb.room-size": "0.3",
-    "synth.reverb.damp": "0.3",
-    "synth.reverb.width": "0.6",
-    "synth.reverb.level": "0.7",
+    "synth.reverb.active": "0",
     "synth.cpu-cores": "1",
     "synth.polyphony": "256",
 }
-REVERB_SEND = 40  # MIDI CC91, the same for every stem
 FLUIDSYNTH_GAIN = "0.5"
+VOCALS_PROGRAM = 53  # "Voice Oohs": only a label in vocals.mid; the voice is sung, not rendered
+TRAIN_VOICES = {"low": "low", "high": "high"}  # names in singing.VOICES
+HELDOUT_VOICES = {"low": "low-dark", "high": "high-bright"}
+VOICE_SHIFT = {"low": -12, "high": 0}  # semitones from the melody's C4-C6 register
+BACKING_DB = -8.0  # the harmony under the lead
+# Programs and kits that only the held-out songs play (on top of their other soundfont)
+RESERVED = {
+    "drums": {8, 25, 40},  # Room, TR-808 and Brush kits
+    "bass": {34, 37, 39, 58},  # picked, slap 2, synth 2, tuba
+    "other": {1, 5, 21, 26, 30, 46, 81},  # bright piano, e-piano 2, accordion, jazz guitar,
+    # distortion guitar, harp, saw lead
+}
 
 NOTE_NAMES_SHARP = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"]
 NOTE_NAMES_FLAT = ["C", "Db", "D", "Eb", "E", "F", "Gb", "G", "Ab", "A", "Bb", "B"]
@@ -582,11 +604,12 @@ def compose_other(song: Song, rng):
     return notes
 
 
-def compose_vocals(song: Song, rng):
+def compose_vocals(song: Song, rng, *, shift: int = 0):
+    """The lead melody, roughly C4-C6 moved by ``shift`` semitones (-12 for a low voice)."""
     st, bpb = song.style, song.bpb
     total = song.n_bars * bpb
-    center = int(rng.integers(65, 75))
-    lo, hi = max(60, center - 9), min(84, center + 10)
+    center = int(rng.integers(65, 75)) + shift
+    lo, hi = max(60 + shift, center - 9), min(84 + shift, center + 10)
     scale_pitches = [p for p in range(lo, hi + 1) if (p - song.tonic) % 12 in song.scale]
     fast = song.tempo >= 126
     cells = [c for c in st.melody_cells if not (fast and min(c) < 0.5)]
@@ -657,6 +680,43 @@ def compose_vocals(song: Song, rng):
     raise RuntimeError(f"{song.name}: could not compose a melody with rests covering half the song")
 
 
+def phrases(notes, gap=0.3):
+    """Split time-ordered notes into phrases at rests of ``gap`` seconds or more."""
+    out = []
+    for note in notes:
+        if not out or note[0] - out[-1][-1][1] >= gap:
+            out.append([])
+        out[-1].append(note)
+    return out
+
+
+def compose_backing(song: Song, lead, rng, *, shift: int):
+    """A harmony a diatonic third below the lead on some of its phrases (at least one), moved by ``shift``."""
+    parts = phrases(lead)
+    chosen = [k for k in range(len(parts)) if rng.random() < 0.5] or [int(rng.integers(len(parts)))]
+    pcs = [(song.tonic + d) % 12 for d in song.scale]
+    notes = []
+    for k in chosen:
+        for s, e, p, v in parts[k]:
+            below = max(q for q in range(p - 5, p) if q % 12 in pcs and p - q >= 3)  # a third below
+            notes.append((s, e, below + shift, v))
+    return sorted(notes)
+
+
+def _pick(rng, options, reserved, heldout):
+    """Draw from ``options``: held-out songs prefer the reserved ones, training songs never take them."""
+    pool = [o for o in options if (_key(o) in reserved) == heldout]
+    if not pool:
+        if not heldout:
+            raise ValueError(f"every option of {options} is reserved for the held-out songs")
+        pool = list(options)
+    return pool[int(rng.integers(len(pool)))]
+
+
+def _key(option):
+    return option[0] if isinstance(option, tuple) else option
+
+
 def plan_songs(n_songs, seed, n_heldout):
     """Draw the per-song parameters. Returns a list of Song (notes not yet composed)."""
     import pretty_midi
@@ -694,12 +754,14 @@ def plan_songs(n_songs, seed, n_heldout):
         chord_beats = st.beats_per_bar
         if n_bars < 4 and st.beats_per_bar == 4:
             chord_beats = 2  # slow songs: two chords per bar so the loop is heard
-        vocal_prog = int(rng.choice([52, 53, 54], p=[0.45, 0.4, 0.15]))
-        kit = int(st.kits[int(rng.integers(len(st.kits)))])
-        bass_prog = int(st.bass_programs[int(rng.integers(len(st.bass_programs)))])
-        other = st.comping[int(rng.integers(len(st.comping)))]
+        heldout = splits[i] != "train"
+        lead_kind = "low" if rng.random() < 0.5 else "high"
+        voices = HELDOUT_VOICES if heldout else TRAIN_VOICES
+        kit = int(_pick(rng, st.kits, RESERVED["drums"], heldout))
+        bass_prog = int(_pick(rng, st.bass_programs, RESERVED["bass"], heldout))
+        other = _pick(rng, st.comping, RESERVED["other"], heldout)
         programs = {
-            "vocals": vocal_prog, "drums": kit, "bass": bass_prog, "other": other[0],
+            "vocals": VOCALS_PROGRAM, "drums": kit, "bass": bass_prog, "other": other[0],
             "other_pattern": other,
         }
         song = Song(
@@ -708,6 +770,9 @@ def plan_songs(n_songs, seed, n_heldout):
             swing8=float(rng.uniform(*st.swing8)), swing16=float(rng.uniform(*st.swing16)),
             programs=programs,
         )
+        song.voice = voices[lead_kind]
+        song.backing_voice = voices["high" if lead_kind == "low" else "low"] if rng.random() < 0.45 else None
+        song.soundfont = "heldout" if heldout else "train"
         song.balance_db = {
             "vocals": float(rng.uniform(-1.5, 2.5)),
             "drums": float(rng.uniform(-1.5, 1.5)),
@@ -720,10 +785,18 @@ def plan_songs(n_songs, seed, n_heldout):
             "drums": compose_drums(song, np.random.default_rng([seed, 1000 + i, 1])),
             "bass": compose_bass(song, np.random.default_rng([seed, 1000 + i, 2])),
             "other": compose_other(song, np.random.default_rng([seed, 1000 + i, 3])),
-            "vocals": compose_vocals(song, np.random.default_rng([seed, 1000 + i, 4])),
+            "vocals": compose_vocals(song, np.random.default_rng([seed, 1000 + i, 4]),
+                                     shift=VOICE_SHIFT[singing.VOICES[song.voice].kind]),
         }
+        if song.backing_voice:
+            lead_shift = VOICE_SHIFT[singing.VOICES[song.voice].kind]
+            song.notes["backing"] = compose_backing(
+                song, song.notes["vocals"], np.random.default_rng([seed, 1000 + i, 5]),
+                shift=VOICE_SHIFT[singing.VOICES[song.backing_voice].kind] - lead_shift)
+        song.syllables = sing_syllables(song, np.random.default_rng([seed, 1000 + i, 6]))
+        song.mix = draw_mix(np.random.default_rng([seed, 1000 + i, 7]), seed=seed * 1000 + i)
         song.program_names = {
-            "vocals": pretty_midi.program_to_instrument_name(vocal_prog),
+            "vocals": f"{song.voice} voice" + (f" + {song.backing_voice} backing" if song.backing_voice else ""),
             "drums": DRUM_KIT_NAMES.get(kit, f"Drum Kit {kit}"),
             "bass": pretty_midi.program_to_instrument_name(bass_prog),
             "other": pretty_midi.program_to_instrument_name(other[0]),
@@ -738,29 +811,78 @@ def progression_name(song: Song):
 
 
 # ----------------------------------------------------------------------------
+# Words and mix
+# ----------------------------------------------------------------------------
+
+def sing_syllables(song: Song, rng):
+    """One syllable per lead note, the text running on from a random line; the harmony shares them."""
+    text = singing.syllables(rng=rng)
+    return [next(text) for _ in song.notes["vocals"]]
+
+
+def draw_mix(rng, *, seed):
+    """One song's channel strips (EQ, compression) and its placement (pan, room send) per stem."""
+    side = 1 if rng.random() < 0.5 else -1
+    return {
+        "t60": round(float(rng.uniform(0.5, 1.6)), 3), "seed": int(seed),
+        "stems": {
+            "vocals": {"position": round(float(rng.uniform(-0.08, 0.08)), 3),
+                       "send_db": round(float(rng.uniform(-14, -8)), 1)},
+            "drums": {"position": round(float(rng.uniform(-0.25, 0.25)), 3),
+                      "send_db": round(float(rng.uniform(-22, -14)), 1)},
+            "bass": {"position": round(float(rng.uniform(-0.1, 0.1)), 3),
+                     "send_db": round(float(rng.uniform(-34, -26)), 1)},
+            "other": {"position": round(side * float(rng.uniform(0.3, 0.75)), 3),
+                      "send_db": round(float(rng.uniform(-18, -10)), 1)},
+        },
+        "strips": {  # applied when the set is made: the stored stems are these strips' outputs
+            "vocals": {"low_db": -3.0, "high_db": round(float(rng.uniform(1, 3)), 1), "threshold_db": -24.0,
+                       "ratio": 3.0},
+            "drums": {"low_db": round(float(rng.uniform(0, 3)), 1), "high_db": round(float(rng.uniform(0, 2)), 1),
+                      "threshold_db": -22.0, "ratio": round(float(rng.uniform(2, 4)), 1)},
+            "bass": {"low_db": round(float(rng.uniform(0, 2)), 1), "high_db": round(float(rng.uniform(-3, 0)), 1),
+                     "threshold_db": -24.0, "ratio": 4.0},
+            "other": {"low_db": round(float(rng.uniform(-4, -1)), 1), "high_db": round(float(rng.uniform(-1, 2)), 1),
+                      "threshold_db": None, "ratio": 1.0},
+        },
+    }
+
+
+# ----------------------------------------------------------------------------
 # Rendering
 # ----------------------------------------------------------------------------
 
+def _syllable_text(syllable):
+    return "-".join(syllable)
+
+
 def write_midi(song: Song, stem: str, path: str):
+    """The score of one stem: its notes (vocals: the lead and the harmony, with the lyrics' syllables)."""
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(song.tempo), resolution=960)
-    inst = pretty_midi.Instrument(program=song.programs[stem], is_drum=(stem == "drums"),
-                                  name=stem)
-    inst.control_changes.append(pretty_midi.ControlChange(91, REVERB_SEND, 0.0))  # reverb send
-    inst.control_changes.append(pretty_midi.ControlChange(93, 0, 0.0))  # chorus send
-    for s, e, p, v in sorted(song.notes[stem]):
-        inst.notes.append(pretty_midi.Note(velocity=int(v), pitch=int(p), start=float(s),
-                                           end=float(min(e, song.duration + 1.0))))
-    # A silent event after the song end keeps fluidsynth rendering the tails.
-    inst.control_changes.append(pretty_midi.ControlChange(110, 0, song.duration + 1.5))
-    pm.instruments.append(inst)
+    parts = [("lead" if stem == "vocals" else stem, song.notes[stem])]
+    if stem == "vocals" and song.backing_voice:
+        parts.append(("backing", song.notes["backing"]))
+    for name, notes in parts:
+        inst = pretty_midi.Instrument(program=song.programs[stem], is_drum=(stem == "drums"), name=name)
+        inst.control_changes.append(pretty_midi.ControlChange(91, 0, 0.0))  # no reverb send: the mix adds the room
+        inst.control_changes.append(pretty_midi.ControlChange(93, 0, 0.0))  # no chorus
+        for s, e, p, v in sorted(notes):
+            inst.notes.append(pretty_midi.Note(velocity=int(v), pitch=int(p), start=float(s),
+                                               end=float(min(e, song.duration + 1.0))))
+        # A silent event after the song end keeps fluidsynth rendering the tails.
+        inst.control_changes.append(pretty_midi.ControlChange(110, 0, song.duration + 1.5))
+        pm.instruments.append(inst)
+    if stem == "vocals":
+        pm.lyrics = [pretty_midi.Lyric(_syllable_text(syl), float(s))
+                     for syl, (s, _, _, _) in zip(song.syllables, song.notes["vocals"])]
     pm.write(path)
 
 
 def render_midi(mid_path: str, wav_path: str, sf2: str):
     cmd = ["fluidsynth", "-n", "-i", "-q", "-g", FLUIDSYNTH_GAIN, "-r", str(RENDER_SR),
-           "-C", "0", "-R", "1", "-O", "float", "-T", "wav", "-F", wav_path]
+           "-C", "0", "-R", "0", "-O", "float", "-T", "wav", "-F", wav_path]
     for k, v in FLUIDSYNTH_SETTINGS.items():
         cmd += ["-o", f"{k}={v}"]
     cmd += [sf2, mid_path]
@@ -785,19 +907,39 @@ def to_output_rate(x):
     return np.convolve(x, _LOWPASS, mode="same")[::2]
 
 
-def render_stem(song: Song, stem: str, sf2: str, tmpdir: str):
+def render_stem(song: Song, stem: str, folder: str, soundfonts: dict, tmpdir: str):
+    """A dry stem at SR: fluidsynth plays its score (written to ``folder``), the singer sings the vocals."""
     import soundfile as sf
 
-    mid = os.path.join(tmpdir, f"{song.name}_{stem}.mid")
-    wav = os.path.join(tmpdir, f"{song.name}_{stem}.wav")
+    mid = os.path.join(folder, f"{stem}.mid")
     write_midi(song, stem, mid)
-    render_midi(mid, wav, sf2)
+    if stem == "vocals":
+        return sing_vocals(song)
+    wav = os.path.join(tmpdir, f"{song.name}_{stem}.wav")
+    render_midi(mid, wav, soundfonts[song.soundfont])
     x, sr = sf.read(wav, dtype="float64", always_2d=True)
     if sr != RENDER_SR:
         raise RuntimeError(f"fluidsynth wrote {sr} Hz, expected {RENDER_SR}")
-    os.remove(mid)
     os.remove(wav)
     return to_output_rate(x.mean(axis=1))
+
+
+def _sung(notes, syllables):
+    return [singing.Note(s, e, float(p), syl) for (s, e, p, _), syl in zip(notes, syllables)]
+
+
+def sing_vocals(song: Song):
+    """The vocals stem, dry: the lead, plus the harmony BACKING_DB under it in songs that have one."""
+    seed = int(song.name.split("_")[1])
+    lead = singing.sing(_sung(song.notes["vocals"], song.syllables), duration=song.duration + 0.5,
+                        voice=song.voice, seed=seed).astype(np.float64)
+    if not song.backing_voice:
+        return lead
+    by_start = {s: syl for (s, _, _, _), syl in zip(song.notes["vocals"], song.syllables)}
+    harmony = [by_start[s] for s, _, _, _ in song.notes["backing"]]
+    backing = singing.sing(_sung(song.notes["backing"], harmony), duration=song.duration + 0.5,
+                           voice=song.backing_voice, seed=seed + 10_000)
+    return lead + 10 ** (BACKING_DB / 20) * backing
 
 
 def active_rms(x, frame=2205):
@@ -807,33 +949,38 @@ def active_rms(x, frame=2205):
     return float(np.sqrt(np.mean(fr[active] ** 2)))
 
 
-def mix_song(song: Song, raw: dict, quant_step: int = QUANT_STEP):
-    """raw: stem -> float render at SR. Returns stem -> int16 and the int16 mixture."""
+def channel_strips(song: Song, raw: dict):
+    """Dry renders -> float channel-strip outputs at the song's balance, before the common gain."""
     n = int(round(song.duration * SR))
     fade = np.ones(n)
     nf = int(FADE_S * SR)
     fade[-nf:] = np.linspace(1.0, 0.0, nf)
-    stems = {}
+    strips = {}
     for stem in STEMS:
-        x = raw[stem][:n]
-        x = np.pad(x, (0, n - len(x)))
+        x = np.pad(raw[stem][:n], (0, max(0, n - len(raw[stem]))))
         if not np.any(x):
             raise RuntimeError(f"{song.name}: stem {stem} rendered silent")
-        gain = 10 ** (song.balance_db[stem] / 20) / active_rms(x)
-        stems[stem] = x * fade * gain
-    mix = sum(stems[s] for s in STEMS)
-    # ONE gain for all stems: the mixture peaks at PEAK_DBFS, unless a stem alone
-    # peaks higher (stems can partly cancel in the sum); then that stem does.
-    peak = max([np.max(np.abs(mix))] + [np.max(np.abs(stems[s])) for s in STEMS])
+        x = x * fade * REFERENCE_RMS / active_rms(x)
+        y = strip.channel_strip(x, sr=SR, **song.mix["strips"][stem])
+        strips[stem] = y * 10 ** (song.balance_db[stem] / 20) * REFERENCE_RMS / active_rms(y)
+    return strips
+
+
+def level_song(song: Song, strips: dict, quant_step: int = QUANT_STEP):
+    """ONE gain for the song: the loudest of its strips, stereo stem images and mixture peaks at PEAK_DBFS.
+
+    The mix is linear in the strips, so the gain found on the float strips holds for the stored
+    int16 ones up to the quantisation. Returns stem -> int16 strip.
+    """
+    images = mixing.render(strips, song.mix, sr=SR)
+    peak = max(float(np.max(np.abs(x))) for x in [*images.values(), *strips.values()])
     common = 10 ** (PEAK_DBFS / 20) / peak
+    song.mix["strip_gain"] = float(common)  # recorded, so that a test can rebuild a strip without the others
     out = {}
     for stem in STEMS:
-        q = np.round(stems[stem] * common * 32767.0 / quant_step) * quant_step
+        q = np.round(strips[stem] * common * 32767.0 / quant_step) * quant_step
         assert np.all(np.abs(q) <= 32767), f"{song.name}/{stem} overflows int16"
         out[stem] = q.astype(np.int16)
-    total = sum(out[s].astype(np.int32) for s in STEMS)
-    assert total.max() <= 32767 and total.min() >= -32768, f"{song.name}: mixture overflows int16"
-    out["mixture"] = total.astype(np.int16)
     return out
 
 
@@ -845,31 +992,44 @@ def sha256_of(path):
     return h.hexdigest()
 
 
+def _json(obj, path):
+    import json
+
+    with open(path, "w") as f:
+        json.dump(obj, f, indent=1, sort_keys=True)
+        f.write("\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="data/bundled", help="output folder (replaced)")
     parser.add_argument("--seed", type=int, default=2026, help="random seed (default 2026)")
-    parser.add_argument("--n-songs", type=int, default=40, help="number of songs (default 40)")
-    parser.add_argument("--n-heldout", type=int, default=5,
-                        help="songs in each of valid and test (default 5)")
-    parser.add_argument("--soundfont", default=DEFAULT_SF2, help=f"SF2 file (default {DEFAULT_SF2})")
+    parser.add_argument("--n-songs", type=int, default=80, help="number of songs (default 80)")
+    parser.add_argument("--n-heldout", type=int, default=8,
+                        help="songs in each of valid and test (default 8)")
+    parser.add_argument("--soundfont", default=SOUNDFONTS["train"],
+                        help="soundfont of the training songs (default %(default)s)")
+    parser.add_argument("--heldout-soundfont", default=SOUNDFONTS["heldout"],
+                        help="soundfont of the valid and test songs (default %(default)s)")
     parser.add_argument("--quant-step", type=int, default=QUANT_STEP, choices=[1, 2, 4, 8, 16],
-                        help="stems are multiples of this many int16 units (default %(default)s "
+                        help="strips are multiples of this many int16 units (default %(default)s "
                              "= 13-bit resolution; 1 = full 16 bit, about 40%% larger files)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
-                        help="parallel fluidsynth renders (does not change the output)")
+                        help="parallel renders (does not change the output)")
     args = parser.parse_args(argv)
 
     try:
         import pretty_midi  # noqa: F401
         import soundfile as sf
     except ImportError as e:
-        sys.exit(f"missing Python package ({e}); run: pip install pretty_midi soundfile numpy")
+        sys.exit(f"missing Python package ({e}); run: pip install pretty_midi soundfile numpy scipy")
     if shutil.which("fluidsynth") is None:
         sys.exit("the fluidsynth program is missing; run: apt-get install fluidsynth")
-    if not os.path.exists(args.soundfont):
-        sys.exit(f"soundfont {args.soundfont} missing; run: apt-get install fluid-soundfont-gm")
+    soundfonts = {"train": args.soundfont, "heldout": args.heldout_soundfont}
+    for path, package in ((args.soundfont, "fluid-soundfont-gm"), (args.heldout_soundfont, "musescore-general-soundfont")):
+        if not os.path.exists(path):
+            sys.exit(f"soundfont {path} missing; run: apt-get install {package}")
     if args.n_songs - 2 * args.n_heldout < 1:
         sys.exit("need at least one training song")
 
@@ -881,9 +1041,17 @@ def main(argv=None):
             sys.exit(f"{args.out} exists and is not a dataset folder written by this script; "
                      "refusing to replace it")
         shutil.rmtree(args.out)
-    os.makedirs(args.out)
+    folders = {song.name: os.path.join(args.out, song.split, song.name) for song in songs}
+    for folder in folders.values():
+        os.makedirs(folder)
 
     manifest, song_rows = [], []
+
+    def record(path, song, stem, kind, n=None):
+        rel = os.path.relpath(path, args.out).replace(os.sep, "/")
+        manifest.append([rel, song.split, song.name, stem, kind, "" if n is None else f"{n / SR:.6f}",
+                         "" if n is None else SR, sha256_of(path)])
+
     with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(max(1, args.jobs)) as pool:
         # render a few songs ahead of the one being mixed (bounded memory)
         futures, ahead = {}, max(2, args.jobs)
@@ -891,26 +1059,27 @@ def main(argv=None):
         def submit(k):
             if k < len(songs):
                 for stem in STEMS:
-                    futures[(k, stem)] = pool.submit(render_stem, songs[k], stem, args.soundfont, tmp)
+                    futures[(k, stem)] = pool.submit(render_stem, songs[k], stem, folders[songs[k].name],
+                                                     soundfonts, tmp)
 
         for k in range(ahead):
             submit(k)
         for i, song in enumerate(songs):
             raw = {stem: futures.pop((i, stem)).result() for stem in STEMS}
             submit(i + ahead)
-            out = mix_song(song, raw, args.quant_step)
-            folder = os.path.join(args.out, song.split, song.name)
-            os.makedirs(folder)
-            for stem in ("mixture",) + STEMS:
+            out = level_song(song, channel_strips(song, raw), args.quant_step)
+            folder = folders[song.name]
+            for stem in STEMS:
                 path = os.path.join(folder, f"{stem}.flac")
-                sf.write(path, out[stem], SR, subtype="PCM_16", format="FLAC",
-                         compression_level=1.0)
-                rel = os.path.relpath(path, args.out).replace(os.sep, "/")
-                manifest.append([rel, song.split, song.name, stem,
-                                 f"{len(out[stem]) / SR:.6f}", SR, sha256_of(path)])
+                sf.write(path, out[stem], SR, subtype="PCM_16", format="FLAC", compression_level=1.0)
+                record(path, song, stem, "audio", len(out[stem]))
+                record(os.path.join(folder, f"{stem}.mid"), song, stem, "score")
+            _json(song.mix, os.path.join(folder, "mix.json"))
+            record(os.path.join(folder, "mix.json"), song, "", "mix")
             programs = "; ".join(f"{s}={song.program_names[s]}" for s in STEMS)
-            song_rows.append([song.name, song.split, song.tempo, song.key_name,
-                              song.style.name, programs])
+            song_rows.append([song.name, song.split, song.tempo, song.key_name, song.style.name, programs,
+                              os.path.basename(soundfonts[song.soundfont]), song.voice, song.backing_voice or "",
+                              song.mix["t60"]])
             print(f"{song.name} {song.split:5s} {song.style.name:10s} {song.tempo:3d} bpm "
                   f"{song.key_name:9s} {progression_name(song):16s} {song.duration:5.2f} s  "
                   f"{programs}", flush=True)
@@ -918,11 +1087,12 @@ def main(argv=None):
     manifest.sort(key=lambda r: r[0])
     with open(os.path.join(args.out, "manifest.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["file", "split", "song", "stem", "duration_s", "sample_rate", "sha256"])
+        w.writerow(["file", "split", "song", "stem", "kind", "duration_s", "sample_rate", "sha256"])
         w.writerows(manifest)
     with open(os.path.join(args.out, "songs.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["song", "split", "tempo_bpm", "key", "style", "programs"])
+        w.writerow(["song", "split", "tempo_bpm", "key", "style", "programs", "soundfont", "voice",
+                    "backing_voice", "t60_s"])
         w.writerows(song_rows)
     print(f"wrote {len(songs)} songs ({len(manifest)} files) to {args.out} "
           f"in {time.time() - t_start:.1f} s")

@@ -76,9 +76,43 @@ LYRICS = (
     [("m", "e"), ("r", "i")], [("h", "a", "d")], [("@",)], [("l", "i"), ("t", "@", "l")], [("l", "a", "m")],
     [("i", "t", "s")], [("f", "l", "i", "s")], [("v", "o", "z")], [("v", "a", "i", "t")], [("a", "z")],
     [("s", "n", "o")],
+    # "Hickory, dickory, dock, the mouse ran up the clock" (traditional)
+    [("h", "i"), ("k", "@"), ("r", "i")], [("d", "i"), ("k", "@"), ("r", "i")], [("d", "o", "k")], [("d", "@")],
+    [("m", "a", "u", "s")], [("r", "a", "n")], [("a", "p")], [("d", "@")], [("k", "l", "o", "k")],
+    # "Jack and Jill went up the hill to fetch a pail of water" (traditional)
+    [("d", "sh", "a", "k")], [("a", "n", "d")], [("d", "sh", "i", "l")], [("v", "e", "n", "t")], [("a", "p")],
+    [("d", "@")], [("h", "i", "l")], [("t", "u")], [("f", "e", "t", "sh")], [("@",)], [("p", "e", "i", "l")],
+    [("o", "v")], [("v", "o"), ("t", "@", "r")],
 )
-"""Three lines of public-domain verse, word by word: each word a list of syllables, each syllable
+"""Five lines of public-domain verse, word by word: each word a list of syllables, each syllable
 a tuple of :data:`PHONEMES` (a rough transcription: "w" sung as "v", diphthongs as two vowels)."""
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A singer: formant table (``kind``), vocal-tract scaling, vibrato ranges and breathiness.
+
+    ``formant_scale`` multiplies every formant (a shorter tract sounds brighter); each phrase
+    draws its vibrato rate (Hz) and depth (cents) from the ranges; ``breath`` is the level of
+    the noise under the voicing, relative to the voice.
+    """
+
+    kind: str
+    formant_scale: float = 1.0
+    vibrato_rate: tuple[float, float] = (5.0, 6.5)
+    vibrato_depth: tuple[float, float] = (40.0, 80.0)
+    breath: float = 0.015
+
+
+VOICES = {
+    "low": Voice("low"), "high": Voice("high"),
+    # other singers, heard only in the held-out songs: another tract length, another vibrato
+    "low-dark": Voice("low", formant_scale=0.94, vibrato_rate=(4.3, 5.0), vibrato_depth=(70.0, 110.0),
+                      breath=0.04),
+    "high-bright": Voice("high", formant_scale=1.05, vibrato_rate=(6.5, 7.3), vibrato_depth=(25.0, 50.0),
+                         breath=0.03),
+}
+"""The voices by name: ``low`` and ``high`` sing in the training songs, the others only in the held-out ones."""
 
 
 @dataclass(frozen=True)
@@ -115,11 +149,12 @@ def _durations(onset, coda) -> tuple[list[float], list[float]]:
     return [length(p) for p in onset], [length(p) for p in coda]
 
 
-def _formants(phoneme: str, voice: str) -> np.ndarray:
+def _formants(phoneme: str, voice: "Voice") -> np.ndarray:
     """Five formant frequencies (Hz) of a vowel or voiced consonant."""
-    low = _VOWELS[voice].get(phoneme) or _VOICED_CONSONANTS.get(phoneme) or _VOWELS[voice]["@"]
-    scale = 1.0 if phoneme in VOWELS or voice == "low" else 1.12  # shorter vocal tract: higher formants
-    return np.array([*(f * scale for f in low), *_HIGH_FORMANTS[voice]], dtype=float)
+    table = _VOWELS[voice.kind]
+    low = table.get(phoneme) or _VOICED_CONSONANTS.get(phoneme) or table["@"]
+    scale = 1.0 if phoneme in VOWELS or voice.kind == "low" else 1.12  # shorter vocal tract: higher formants
+    return voice.formant_scale * np.array([*(f * scale for f in low), *_HIGH_FORMANTS[voice.kind]], dtype=float)
 
 
 def _envelope(freqs: np.ndarray, formants: np.ndarray) -> np.ndarray:
@@ -141,7 +176,7 @@ def _band_noise(n: int, low: float, high: float, rng) -> np.ndarray:
     return x / (np.sqrt(np.mean(x**2)) + 1e-12)
 
 
-def sing(notes: list[Note], *, duration: float, voice: str = "low", seed: int = 0) -> np.ndarray:
+def sing(notes: list[Note], *, duration: float, voice: str | Voice = "low", seed: int = 0) -> np.ndarray:
     """Render a sung line: one float32 mono signal of ``duration`` seconds at :data:`SR`.
 
     Parameters
@@ -151,16 +186,18 @@ def sing(notes: list[Note], *, duration: float, voice: str = "low", seed: int = 
         note, onset consonants come just before ``start``, coda consonants just before ``end``).
         A gap of 0.3 s or more between notes ends a phrase: a breath fills it.
     duration : float
-    voice : {"low", "high"}
-        Formants of a male or a female voice.
+    voice : str or Voice
+        A name in :data:`VOICES` (``"low"``, ``"high"``: a male or a female voice) or a Voice.
     seed : int
 
     Returns
     -------
     np.ndarray, float32, shape ``(round(duration * SR),)``, peak 0.5
     """
-    if voice not in _VOWELS:
-        raise ValueError(f"voice must be one of {list(_VOWELS)}, got {voice!r}.")
+    if not isinstance(voice, Voice):
+        if voice not in VOICES:
+            raise ValueError(f"voice must be one of {list(VOICES)} or a Voice, got {voice!r}.")
+        voice = VOICES[voice]
     rng = np.random.default_rng(seed)
     n = int(round(duration * SR))
     n_frames = n // FRAME + 2
@@ -181,7 +218,7 @@ def sing(notes: list[Note], *, duration: float, voice: str = "low", seed: int = 
         onset, nucleus, coda = _split(note.syllable)
         onset_s, coda_s = _durations(onset, coda)
         if note.start - previous_end >= 0.3 or previous_pitch is None:  # a new phrase
-            vib_rate, vib_depth = rng.uniform(5.0, 6.5), rng.uniform(40, 80)
+            vib_rate, vib_depth = rng.uniform(*voice.vibrato_rate), rng.uniform(*voice.vibrato_depth)
             if previous_pitch is not None:  # a breath in the rest before it
                 b0, b1 = previous_end + 0.05, note.start - sum(onset_s) - 0.05
                 if b1 - b0 > 0.1:
@@ -262,7 +299,7 @@ def sing(notes: list[Note], *, duration: float, voice: str = "low", seed: int = 
     out *= amp
     # breathiness (noise under the voicing) and the consonants, both relative to the voice's level
     rms = np.sqrt(np.mean(out**2) + 1e-12)
-    out = out + 0.015 * rms * amp * _band_noise(n, 300, 3500, rng) + noise * rms / 0.3
+    out = out + voice.breath * rms * amp * _band_noise(n, 300, 3500, rng) + noise * rms / 0.3
     peak = np.max(np.abs(out))
     return (0.5 * out / peak).astype(np.float32) if peak > 0 else out.astype(np.float32)
 
@@ -271,7 +308,7 @@ def demo_notes(*, seed: int = 0, voice: str = "low") -> tuple[list[Note], float]
     """Two sung phrases of eight notes each on a C major arpeggio melody: notes and duration."""
     rng = np.random.default_rng(seed)
     text = syllables(rng=rng)
-    base = 48 if voice == "low" else 60
+    base = 48 if VOICES[voice].kind == "low" else 60
     degrees = [0, 4, 7, 9, 7, 4, 2, 0]
     notes, t = [], 0.3
     for phrase in range(2):
@@ -286,7 +323,7 @@ def demo_notes(*, seed: int = 0, voice: str = "low") -> tuple[list[Note], float]
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demo", required=True, help="write a demo phrase to this WAV file")
-    parser.add_argument("--voice", default="low", choices=list(_VOWELS))
+    parser.add_argument("--voice", default="low", choices=list(VOICES))
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     import soundfile
