@@ -52,10 +52,10 @@ def baselines(tracks, targets) -> dict:
     out = {}
     for kind in ("mixture", "irm", "ibm"):
         for track in tracks:
-            est = masks.oracle_estimates(track, kind=kind)
+            est = None if kind == "mixture" else masks.oracle_estimates(track, kind=kind)
             for target in targets:
-                out.setdefault(kind, {}).setdefault(target, []).append(
-                    sdr_of(track, target, est[data.STEMS.index(target)]))
+                estimate = track.mixture if est is None else est[data.STEMS.index(target)]
+                out.setdefault(kind, {}).setdefault(target, []).append(sdr_of(track, target, estimate))
     return out
 
 

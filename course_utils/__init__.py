@@ -6,6 +6,7 @@ One module per concern, mirroring the notebooks (the number says where each is t
 - :mod:`course_utils.project` - where the course lives, and the setup cell itself
 - :mod:`course_utils.audio` - validation, load/save, resample, mono, normalisation (00)
 - :mod:`course_utils.data` - the bundled set and the MUSDB18 sample, one API (00)
+- :mod:`course_utils.mixing` - the bundled set's stereo mix: pan and room, rendered at load time (00)
 - :mod:`course_utils.listening` - labelled players that never clip (00)
 - :mod:`course_utils.plotting` - waveforms, spectrograms, masks, dominant source (00, 02)
 - :mod:`course_utils.spectral` - one STFT convention for NumPy, librosa and torch (01)

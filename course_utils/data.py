@@ -248,7 +248,9 @@ def load_dataset(name: str = "bundled", *, split: str = "train", sr: int | None 
     Parameters
     ----------
     name : {"bundled", "musdb-sample"}
-        ``"bundled"``: the course's own set in ``data/`` (22050 Hz mono, offline).
+        ``"bundled"``: the course's own set in ``data/`` (22050 Hz stereo, offline; its stem
+        images are rendered from the stored channel strips by :func:`course_utils.mixing.render`,
+        and ``track.info`` holds the song's mix settings and the paths of its scores).
         ``"musdb-sample"``: the 7-second MUSDB18 excerpts (44100 Hz stereo), downloaded once
         through the ``musdb`` package and cached (``$COURSE_MUSDB_DIR`` or
         ``~/.cache/course_utils/musdb18-sample``).

@@ -35,7 +35,9 @@ def test_it_sings_consonants_and_a_vibrato(demo):
     _, _, _, y = demo
     assert 0.02 < measure.unvoiced_fraction(y, sr=SR) < 0.3  # a choir pad measures 0
     rate, depth = measure.vibrato(y, sr=SR)
-    assert 4 < rate < 7 and 25 < depth < 100  # a choir pad: about 8 cents of tracker jitter
+    # drawn 40-80 cents, read lower: it grows in after 100 ms of each note and pYIN smooths it;
+    # a choir pad reads about 8 cents of tracker jitter
+    assert 4 < rate < 7 and 20 < depth < 100
 
 
 def band_energy(y, low, high):
