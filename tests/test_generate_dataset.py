@@ -19,8 +19,6 @@ import generate_dataset as gen  # noqa: E402
 
 from course_utils import audio, data  # noqa: E402
 
-pytest.importorskip("pretty_midi")
-
 
 @pytest.fixture(scope="module")
 def songs():
