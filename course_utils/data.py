@@ -18,14 +18,15 @@ import numpy as np
 
 from . import audio, mixing
 
-__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "excerpt", "load_dataset", "bundled_root",
-           "verify_bundled", "mixture_from_stems"]
+__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "excerpt", "load_dataset", "selected_dataset",
+           "bundled_root", "verify_bundled", "mixture_from_stems"]
 
 STEMS = ("vocals", "drums", "bass", "other")
 """The four sources of every track, in the order used for arrays of sources."""
 DATASETS = ("bundled", "musdb-sample")
 SPLITS = ("train", "valid", "test")
 MUSDB_CACHE_ENV = "COURSE_MUSDB_DIR"
+DATASET_ENV = "COURSE_DATASET"
 RESTORE_HINT = ("Restore the bundled data with `git checkout -- data/` in the course repository "
                 "(or clone it again).")
 
@@ -217,6 +218,8 @@ def _musdb_db(split: str, *, root, download: bool, is_wav: bool):
     subsets, musdb_split = ("test", None) if split == "test" else ("train", split)
     if root is None:
         root = Path(os.environ.get(MUSDB_CACHE_ENV, Path.home() / ".cache" / "course_utils" / "musdb18-sample"))
+    # a folder of decoded stems (MUSDB18's wav layout) is read as such, with no download
+    is_wav = is_wav or any(Path(root).glob("*/*/mixture.wav"))
     try:
         return musdb.DB(root=str(root), subsets=subsets, split=musdb_split, download=download and not is_wav,
                         is_wav=is_wav)
@@ -239,6 +242,18 @@ def _load_musdb(split: str, *, sr: int | None, mono: bool, root, download: bool,
         stems = {s: _finish(t.targets[s].audio.T.astype(np.float32), file_sr, sr=sr, mono=mono) for s in STEMS}
         tracks.append(Track(t.name, sr or file_sr, mixture, stems, split, "musdb-sample"))
     return tracks
+
+
+def selected_dataset() -> str:
+    """The dataset a notebook works on: ``$COURSE_DATASET`` if set, else ``"bundled"``.
+
+    Every notebook's ``DATASET`` starts from it, so that one environment variable (the tests,
+    an instructor's Colab) switches the whole course to the MUSDB18 sample.
+    """
+    name = os.environ.get(DATASET_ENV, "bundled")
+    if name not in DATASETS:
+        raise ValueError(f"${DATASET_ENV}={name!r} is not a dataset; choose one of {DATASETS}.")
+    return name
 
 
 def load_dataset(name: str = "bundled", *, split: str = "train", sr: int | None = None, mono: bool = True,
@@ -266,7 +281,8 @@ def load_dataset(name: str = "bundled", *, split: str = "train", sr: int | None 
     download : bool
         MUSDB18 only: fetch the sample when it is not cached.
     is_wav : bool
-        MUSDB18 only: ``root`` holds ``{train,test}/<song>/{mixture,vocals,...}.wav`` folders.
+        MUSDB18 only: ``root`` holds ``{train,test}/<song>/{mixture,vocals,...}.wav`` folders
+        (detected by itself when such files are there).
 
     Returns
     -------

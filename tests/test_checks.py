@@ -53,3 +53,14 @@ def test_check_remix_wants_every_gain_right(capsys):
                         (lambda t, g: t.mixture[:10], "shape"), (None, "replace None")]:
         assert not checks.check_remix(wrong, track)
         assert says in capsys.readouterr().out
+
+
+def test_a_data_claim_is_asserted_on_the_bundled_songs_and_reported_on_other_data(capsys):
+    assert checks.data_claim(True, "the bass sits on the kick", dataset="bundled")
+    assert capsys.readouterr().out == ""  # on the bundled songs it is a silent assert
+    with pytest.raises(AssertionError, match="bundled songs no longer show it: the bass sits on the kick"):
+        checks.data_claim(False, "the bass sits on the kick", dataset="bundled")
+    assert not checks.data_claim(False, "the bass sits on the kick", dataset="musdb-sample")
+    assert "does NOT hold here" in capsys.readouterr().out
+    assert checks.data_claim(True, "the bass sits on the kick", dataset="musdb-sample")
+    assert "holds here too: the bass sits on the kick" in capsys.readouterr().out

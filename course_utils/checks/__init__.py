@@ -6,7 +6,8 @@ also here, at the package level, which is how the notebooks call them
 to look at) and returns ``True``/``False``; none raises on a wrong answer, so a notebook with
 an unfinished exercise still runs top to bottom.
 
-- :mod:`._common` - :func:`report`, :func:`check_signal`, :func:`check_prediction` (predict, then measure)
+- :mod:`._common` - :func:`report`, :func:`check_signal`, :func:`check_prediction` (predict, then measure),
+  :func:`data_claim` (a finding about the bundled songs: asserted on them, reported on other data)
 - :mod:`.introduction` - 00
 - :mod:`.stft_and_phase` - 01
 - :mod:`.masking` - 02
