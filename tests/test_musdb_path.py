@@ -37,6 +37,12 @@ def test_the_layout_is_read_by_musdb_with_its_train_valid_split(musdb_root):
     bundled = data.load_dataset("bundled", split="test", mono=False)[0]
     resampled = audio.resample(bundled.stems["vocals"], orig_sr=bundled.sr, target_sr=SR)
     np.testing.assert_allclose(track.stems["vocals"], resampled, atol=1 / 32768)  # musdb decodes at 16 bits
+    mono = data.load_dataset("musdb-sample", split="test", root=root, sr=22050)[0]
+    assert mono.sr == 22050 and mono.mixture.shape == (track.mixture.shape[1] // 2,)
+    # back at 22050 Hz and down-mixed, the vocals are the bundled mono vocals (up to two resamplings)
+    reference = bundled.stems["vocals"].mean(axis=0)
+    error = np.sum((mono.stems["vocals"] - reference) ** 2) / np.sum(reference ** 2)
+    assert error < 1e-4
 
 
 def test_the_switch_comes_from_the_environment(monkeypatch):
