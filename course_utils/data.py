@@ -18,13 +18,17 @@ import numpy as np
 
 from . import audio, mixing
 
-__all__ = ["STEMS", "DATASETS", "SPLITS", "DataError", "Track", "excerpt", "load_dataset", "selected_dataset",
+__all__ = ["STEMS", "DATASETS", "SPLITS", "COURSE_SR", "DataError", "Track", "excerpt", "load_dataset", "selected_dataset",
            "bundled_root", "verify_bundled", "mixture_from_stems"]
 
 STEMS = ("vocals", "drums", "bass", "other")
 """The four sources of every track, in the order used for arrays of sources."""
 DATASETS = ("bundled", "musdb-sample")
 SPLITS = ("train", "valid", "test")
+COURSE_SR = 22050
+"""The bundled set's rate, and the rate of the shipped models. Notebooks whose window sizes are
+counted in samples (01, 03-05, 07) load MUSDB18 (44.1 kHz) resampled to it, so that a window of
+1024 samples lasts the same 46 ms on both datasets."""
 MUSDB_CACHE_ENV = "COURSE_MUSDB_DIR"
 DATASET_ENV = "COURSE_DATASET"
 RESTORE_HINT = ("Restore the bundled data with `git checkout -- data/` in the course repository "
