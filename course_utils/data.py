@@ -229,8 +229,10 @@ def _musdb_db(split: str, *, root, download: bool, is_wav: bool):
                         is_wav=is_wav)
     except OSError as exc:  # URLError is an OSError: no network, or the server is away
         raise DataError(
-            f"Could not download the MUSDB18 7-second sample into {root} ({exc}). Are you offline? "
-            "The bundled set is on disk and needs no network: load_dataset('bundled', split=...)."
+            f"The MUSDB18 7-second sample cannot be downloaded here ({exc}): this machine looks offline. "
+            f"A notebook stops at this cell. The bundled set is on disk and needs no network: set "
+            f"DATASET = 'bundled' at the top of the notebook (or unset ${DATASET_ENV}), or call "
+            f"load_dataset('bundled', split=...). Where the network allows, the sample is cached in {root}."
         ) from exc
 
 

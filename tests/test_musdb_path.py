@@ -10,14 +10,14 @@ import nbformat
 import numpy as np
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 from course_utils import audio, data
 
 from musdb_layout import COUNTS, SR, write_layout
 
 ROOT = Path(__file__).resolve().parent.parent
-# The notebooks that take the switch so far (issue 15 brings the others).
-SWITCHED = ["00_introduction", "02_masking", "06_evaluation"]
+NOTEBOOKS = sorted(p.stem for p in (ROOT / "notebooks").glob("0*.ipynb"))   # 00-07: every one takes the switch
 
 
 @pytest.fixture(scope="session")
@@ -55,14 +55,47 @@ def test_the_switch_comes_from_the_environment(monkeypatch):
         data.selected_dataset()
 
 
-@pytest.mark.parametrize("name", SWITCHED)
+def execute(name):
+    path = ROOT / "notebooks" / f"{name}.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    return nb
+
+
+def test_there_are_eight_notebooks():
+    assert len(NOTEBOOKS) == 8 and NOTEBOOKS[0].startswith("00") and NOTEBOOKS[-1].startswith("07")
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_runs_on_the_musdb_layout(name, musdb_root, monkeypatch):
     root, names = musdb_root
     monkeypatch.setenv(data.DATASET_ENV, "musdb-sample")
     monkeypatch.setenv(data.MUSDB_CACHE_ENV, str(root))
     monkeypatch.setenv("COURSE_FAST", "1")
-    path = ROOT / "notebooks" / f"{name}.ipynb"
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    nb = execute(name)
+    printed = "".join(o.get("text", "") + "".join(o.get("data", {}).get(kind, "") for kind in ("text/plain", "text/html"))
+                      for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert any(song in printed for split in names.values() for song in split), "it worked on the layout's songs"
+
+
+def test_offline_a_notebook_on_musdb_stops_at_its_data_cell_and_says_why(tmp_path, monkeypatch):
+    cache = tmp_path / "musdb-cache"                       # no sample cached: it would have to be downloaded
+    monkeypatch.setenv(data.DATASET_ENV, "musdb-sample")
+    monkeypatch.setenv(data.MUSDB_CACHE_ENV, str(cache))
+    monkeypatch.setenv("COURSE_FAST", "1")
+    for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+        monkeypatch.setenv(var, "http://127.0.0.1:9")      # a closed port: every download is refused, as offline
+    for var in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    path = ROOT / "notebooks" / "01_stft_and_phase.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    with pytest.raises(CellExecutionError) as stopped:
+        client.execute()
+    assert stopped.value.ename == "DataError"
+    assert "cannot be downloaded here" in stopped.value.evalue and "DATASET = 'bundled'" in stopped.value.evalue
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    ran = [c for c in code if c.get("execution_count")]
+    assert "load_dataset(DATASET" in ran[-1].source      # it stopped at the first cell that loads data
+    assert len(ran) < len(code) // 2                        # and ran nothing after it
+    assert not any(cache.rglob("*.mp4")) and not any(cache.rglob("*.wav"))   # and downloaded nothing
