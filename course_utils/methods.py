@@ -8,6 +8,7 @@ here *builds* such a method (settings in, method out):
 
 - :func:`mixture`: no separation, every stem estimated by the mixture (the baseline, 02);
 - :func:`oracle`: an oracle mask computed from the true stems (02);
+- :func:`pan`: masks from where each stem sits in a stereo mix (02, section 6);
 - :func:`hpss`, :func:`repet`, :func:`repet_sim`, :func:`nmf`: the classical methods (04),
   masks from the mixture's magnitude applied to its STFT;
 - :func:`unet`: the shipped U-Nets (05);
@@ -21,10 +22,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import classical, masks, spectral, state_of_the_art
+from . import classical, masks, spatial, spectral, state_of_the_art
 from .data import STEMS
 
-__all__ = ["mixture", "oracle", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
+__all__ = ["mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
 
 
 def _masked(track, masks_fn) -> np.ndarray:
@@ -75,6 +76,37 @@ def oracle(kind: str = "irm", **options):
     if kind not in masks.ORACLES:
         raise ValueError(f"kind must be one of {masks.ORACLES}, got {kind!r}.")
     return lambda track: dict(zip(STEMS, masks.oracle_estimates(track, kind=kind, **options)))
+
+
+def pan(*, width: float = 0.1):
+    """Pan masks of a stereo track (:func:`course_utils.spatial.pan_masks`).
+
+    Each stem's position is measured on the true stem (:func:`course_utils.spatial.position`):
+    the method is told *where* each source sits (four numbers), never what it sounds like, and
+    separates with the channels' level difference alone.
+
+    Parameters
+    ----------
+    width : float
+        The masks' width in pan-index units.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for the four stems, each ``(2, n_samples)``; the
+        track must be stereo (``load_dataset(..., mono=False)``).
+
+    Notes
+    -----
+    Taught in ``02_masking``.
+    """
+    def separate(track):
+        Y = spectral.stft(track.mixture)
+        positions = spatial.position(spectral.stft(track.sources))
+        pan_masks = spatial.pan_masks(Y, positions, width=width)              # (4, n_freq, n_frames)
+        both_channels = np.broadcast_to(pan_masks[:, None], (len(STEMS),) + Y.shape)
+        return dict(zip(STEMS, masks.apply_mask(both_channels, Y, length=track.mixture.shape[-1])))
+    return separate
 
 
 def hpss(*, power: float = 2.0, kernel_size=31):
