@@ -13,7 +13,8 @@ them maximises SDR (a mask fitted to the SDR itself can score higher).
   mask closest to the truth in the complex plane, usually clipped to ``[0, 1]``.
 
 :func:`apply_mask` turns masks into signals and :func:`oracle_estimates` does everything for
-one song; :func:`course_utils.methods.oracle` makes it a method that
+one song; :func:`multichannel_wiener` refines the estimates of all sources of a stereo song with
+``norbert`` (notebook 05); :func:`course_utils.methods.oracle` makes it a method that
 :func:`course_utils.metrics.evaluate` scores.
 
 Source STFTs are stacked on the first axis, ``(n_sources, n_freq, n_frames)`` (or
@@ -32,7 +33,7 @@ from . import audio, spectral
 
 __all__ = [
     "EPS", "ORACLES", "LABELS", "ideal_binary_mask", "ideal_ratio_mask", "wiener_like_mask",
-    "phase_sensitive_mask", "oracle_mask", "apply_mask", "oracle_estimates",
+    "phase_sensitive_mask", "oracle_mask", "apply_mask", "oracle_estimates", "multichannel_wiener",
 ]
 
 EPS = 1e-10
@@ -326,3 +327,43 @@ def oracle_estimates(track_or_sources, *, kind: str = "irm", mixture=None, power
     Y = spectral.stft(mixture, **kw)
     M = oracle_mask(S, Y, kind=kind, power=power, clip=clip, eps=eps)
     return apply_mask(M, Y, length=mixture.shape[-1], hop_length=hop_length, win_length=win_length, window=window)
+
+
+def multichannel_wiener(magnitudes, Y, *, iterations: int = 1) -> np.ndarray:
+    """Refine magnitude estimates of all sources with a multichannel Wiener filter (``norbert``).
+
+    The post-filter of Open-Unmix: each source is modelled as a local Gaussian with a power
+    spectrogram and a spatial covariance matrix (the relation between its channels); the
+    Wiener filter of that model separates the mixture's complex STFT, and ``iterations``
+    rounds of expectation-maximisation re-estimate the model from the estimates
+    (``norbert.wiener`` with ``use_softmask=False``: the magnitudes with the mixture's phase are
+    the first estimates).
+
+    Parameters
+    ----------
+    magnitudes : np.ndarray, float, shape ``(n_sources, n_channels, n_freq, n_frames)``
+        Magnitude estimates of every source (e.g. a mask times ``|Y|``, channel by channel).
+    Y : np.ndarray, complex, shape ``(n_channels, n_freq, n_frames)``
+        The mixture's STFT.
+    iterations : int
+        EM iterations (0: no refinement, the magnitudes with the mixture's phase).
+
+    Returns
+    -------
+    np.ndarray, complex128, shape ``(n_sources, n_channels, n_freq, n_frames)``
+        The sources' STFTs; :func:`course_utils.spectral.istft` turns them into signals.
+
+    Notes
+    -----
+    Taught in ``05_unet_separation``.
+    """
+    import norbert  # imported here: only this post-filter needs it
+
+    magnitudes, Y = np.asarray(magnitudes), np.asarray(Y)
+    if magnitudes.ndim != 4 or magnitudes.shape[1:] != Y.shape:
+        raise ValueError(f"magnitudes of shape {magnitudes.shape} do not match (n_sources,) + the mixture's "
+                         f"STFT shape {Y.shape}.")
+    v = np.transpose(magnitudes, (3, 2, 1, 0)).astype(np.float64)        # norbert: (frames, bins, channels, sources)
+    x = np.transpose(Y, (2, 1, 0)).astype(np.complex128)                 # (frames, bins, channels); norbert scales it in place
+    estimates = norbert.wiener(v, x, iterations=iterations, use_softmask=False)
+    return np.transpose(estimates, (3, 2, 1, 0))

@@ -257,19 +257,26 @@ def nmf(templates: dict, *, n_iter: int = 50):
     return separate
 
 
-def unet(*, stems=STEMS, device=None):
+def unet(*, stems=STEMS, device=None, multichannel_wiener: int | None = None):
     """The shipped U-Nets of notebook 05, one checkpoint per stem, loaded at the first call.
+
+    A stereo track is separated channel by channel: each channel's magnitude goes through the
+    networks, and each channel is masked with its own masks.
 
     Parameters
     ----------
     stems : sequence of str
         The stems to separate (those with a shipped checkpoint).
     device : str or torch.device, optional
+    multichannel_wiener : int, optional
+        Refine the four stems' magnitude estimates with a multichannel Wiener filter and this
+        many EM iterations (:func:`course_utils.masks.multichannel_wiener`, as Open-Unmix);
+        needs all four stems. None (default): the masks applied to the mixture.
 
     Returns
     -------
     callable
-        ``method(track) -> {stem: estimate}``.
+        ``method(track) -> {stem: estimate}``, each estimate shaped like ``track.mixture``.
 
     Notes
     -----
@@ -278,12 +285,22 @@ def unet(*, stems=STEMS, device=None):
     from . import models  # torch takes about 2 s to import: only when the U-Nets are asked for
 
     stems = [s for s in stems if s in models.available_pretrained()]
+    if multichannel_wiener is not None and sorted(stems) != sorted(STEMS):
+        raise ValueError(f"the multichannel Wiener filter models all four stems; got {stems}.")
     separators = {}
 
     def separate(track):
         if not separators:
             separators.update({s: models.pretrained(s, device=device)[0] for s in stems})
-        return {s: sep.separate(track.mixture)[0] for s, sep in separators.items()}
+        channels = track.mixture.reshape(-1, track.mixture.shape[-1])       # (n_channels, n): mono is one channel
+        if multichannel_wiener is None:
+            return {s: np.stack([sep.separate(c)[0] for c in channels]).reshape(track.mixture.shape)
+                    for s, sep in separators.items()}
+        Y = spectral.stft(channels)                                          # (n_channels, n_freq, n_frames)
+        magnitudes = np.stack([[sep.masks(np.abs(Y_c))[0] * np.abs(Y_c) for Y_c in Y] for sep in separators.values()])
+        X = masks.multichannel_wiener(magnitudes, Y, iterations=multichannel_wiener)
+        estimates = spectral.istft(X, length=track.mixture.shape[-1]).astype(np.float32)
+        return dict(zip(separators, estimates.reshape((len(separators),) + track.mixture.shape)))
 
     return separate
 

@@ -220,3 +220,22 @@ def test_checkpoint_readme_table_is_what_the_training_logs_say():
         assert cells[1] == f"{size_mb:.2f} MB"
         assert cells[2].startswith(f"{log.best_epoch} / {len(log.epochs)}")
         assert cells[3] == f"{log.best_sdr:.2f}"
+
+
+def test_the_unet_method_separates_stereo_channel_by_channel_and_the_wiener_filter_helps():
+    from course_utils import methods
+
+    stereo = [data.excerpt(t, duration=4.0) for t in data.load_dataset("bundled", split="test", mono=False)[:2]]
+    plain, filtered = methods.unet(), methods.unet(multichannel_wiener=1)
+    left = data.Track("left", SR, stereo[0].mixture[0], {s: v[0] for s, v in stereo[0].stems.items()}, "test", "bundled")
+    estimates = plain(stereo[0])
+    assert all(e.shape == stereo[0].mixture.shape for e in estimates.values())
+    np.testing.assert_allclose(estimates["vocals"][0], plain(left)["vocals"], atol=1e-6)   # the left channel alone
+    # zero EM iterations: the masked magnitudes with the mixture's phase, the plain masks again
+    unfiltered = methods.unet(multichannel_wiener=0)(stereo[0])
+    np.testing.assert_allclose(unfiltered["bass"], estimates["bass"], atol=2e-4)
+    scores = metrics.evaluate(stereo, {"masks": plain, "wiener": filtered}, definition="v4")
+    sdr = metrics.summarise(scores, metric="SDR")
+    assert sdr.loc["wiener"].mean() > sdr.loc["masks"].mean() + 0.2, sdr   # the spatial model adds, on average
+    with pytest.raises(ValueError, match="all four stems"):
+        methods.unet(stems=["vocals"], multichannel_wiener=1)
