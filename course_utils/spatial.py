@@ -8,7 +8,8 @@ that source is alone, the channels' magnitudes therefore give its position back 
     p = 4 / pi * arctan(|X_R| / |X_L|) - 1,
 
 whatever the source's level or spectrum: the *pan index* of the bin (:func:`pan_index`). It
-is the inter-channel level difference (:func:`level_difference_db`) on another scale. Amplitude
+is the inter-channel level difference on another scale: ``20 log10(|X_L| / |X_R|) =
+20 log10(cot(pi (P + 1) / 4))`` dB. Amplitude
 panning leaves the channels in phase; reverberation and stereo microphones do not
 (:func:`phase_difference`). A *pan mask* (:func:`pan_masks`) gives each bin to the sources whose
 positions are near the bin's pan index: the idea of azimuth discrimination (ADRess, Barry et
@@ -28,7 +29,7 @@ import numpy as np
 
 from . import masks
 
-__all__ = ["pan_index", "level_difference_db", "phase_difference", "position", "pan_masks"]
+__all__ = ["pan_index", "phase_difference", "position", "pan_masks"]
 
 
 def _stereo(X: np.ndarray) -> np.ndarray:
@@ -49,41 +50,18 @@ def pan_index(X: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, float, shape ``(..., n_freq, n_frames)``
         ``4 / pi * arctan2(|X_R|, |X_L|) - 1``: -1 where only the left channel sounds, 0 where
-        both are equal, +1 where only the right does (0 in silent bins).
+        both are equal (a level difference of 0 dB), +1 where only the right does (0 in silent
+        bins).
     """
     X = _stereo(X)
     return 4 / np.pi * np.arctan2(np.abs(X[..., 1, :, :]), np.abs(X[..., 0, :, :])) - 1
 
 
-def level_difference_db(X: np.ndarray, *, eps: float = masks.EPS) -> np.ndarray:
-    """Inter-channel level difference ``20 log10(|X_L| / |X_R|)`` of each bin, in dB.
-
-    Parameters
-    ----------
-    X : np.ndarray, complex, shape ``(..., 2, n_freq, n_frames)``
-    eps : float
-        Added to both magnitudes, so that silent bins give 0 dB.
-
-    Returns
-    -------
-    np.ndarray, float, shape ``(..., n_freq, n_frames)``
-        Positive where the left channel is louder.
-    """
-    X = _stereo(X)
-    return 20 * np.log10((np.abs(X[..., 0, :, :]) + eps) / (np.abs(X[..., 1, :, :]) + eps))
-
-
 def phase_difference(X: np.ndarray) -> np.ndarray:
     """Inter-channel phase difference ``angle(X_L conj(X_R))`` of each bin, in ``(-pi, pi]``.
 
-    Parameters
-    ----------
-    X : np.ndarray, complex, shape ``(..., 2, n_freq, n_frames)``
-
-    Returns
-    -------
-    np.ndarray, float, shape ``(..., n_freq, n_frames)``
-        0 for an amplitude-panned dry source.
+    Takes and returns the shapes of :func:`pan_index`; 0 for a dry amplitude-panned source,
+    non-zero where the channels are delayed against each other (a room, spaced microphones).
     """
     X = _stereo(X)
     return np.angle(X[..., 0, :, :] * np.conj(X[..., 1, :, :]))
