@@ -14,18 +14,25 @@ here *builds* such a method (settings in, method out):
 - :func:`unet`: the shipped U-Nets (05);
 - :func:`demucs`: a pretrained waveform model such as Hybrid Demucs (07).
 
+Two wrappers adapt a method to other data: :func:`per_channel` runs a mono method on each
+channel of a stereo track, :func:`at_rate` runs a method at its own sample rate and brings the
+estimates back to the track's (05: the course's 22050 Hz methods scored on MUSDB18's 44.1 kHz
+stereo, as its published numbers are).
+
 A method of your own is any function with the same signature, e.g.
 ``lambda track: {"bass": my_filter(track.mixture)}``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
-from . import classical, masks, spatial, spectral, state_of_the_art
+from . import audio, classical, masks, spatial, spectral, state_of_the_art
 from .data import STEMS
 
-__all__ = ["mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
+__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
 
 
 def _masked(track, masks_fn) -> np.ndarray:
@@ -38,6 +45,66 @@ def _vocals_over_background(track, masks_fn) -> dict:
     """Masks ``(background, foreground)`` from ``masks_fn``: the foreground is the vocals."""
     background, foreground = _masked(track, masks_fn)
     return {"vocals": foreground, "accompaniment": background}
+
+
+def per_channel(method):
+    """A mono method applied to each channel of a stereo track, the estimates stacked.
+
+    Parameters
+    ----------
+    method : callable
+        ``method(track) -> {stem: estimate}`` for mono tracks.
+
+    Returns
+    -------
+    callable
+        The same for a track of any channel count; a mono track goes to ``method`` unchanged.
+
+    Notes
+    -----
+    Used in ``05_unet_separation``.
+    """
+    def separate(track):
+        if track.mixture.ndim == 1:
+            return method(track)
+        channels = [method(dataclasses.replace(track, mixture=track.mixture[c],
+                                               stems={s: v[c] for s, v in track.stems.items()}))
+                    for c in range(track.mixture.shape[0])]
+        return {name: np.stack([estimates[name] for estimates in channels]) for name in channels[0]}
+    return separate
+
+
+def at_rate(method, *, sr: int):
+    """A method run at the sample rate ``sr``, its estimates resampled back to the track's rate.
+
+    Parameters
+    ----------
+    method : callable
+        ``method(track) -> {stem: estimate}`` that expects tracks at ``sr`` (the shipped U-Nets:
+        :data:`course_utils.data.COURSE_SR`).
+    sr : int
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for a track at any rate; each estimate has the
+        track's shape (resampled with :func:`course_utils.audio.resample`, cut or zero-padded to
+        its length).
+
+    Notes
+    -----
+    Used in ``05_unet_separation``.
+    """
+    def separate(track):
+        if track.sr == sr:
+            return method(track)
+        at_sr = lambda y: audio.resample(y, orig_sr=track.sr, target_sr=sr)
+        there = dataclasses.replace(track, sr=sr, mixture=at_sr(track.mixture),
+                                    stems={s: at_sr(v) for s, v in track.stems.items()})
+        n = track.mixture.shape[-1]
+        back = {name: audio.resample(e, orig_sr=sr, target_sr=track.sr)[..., :n] for name, e in method(there).items()}
+        return {name: np.pad(e, [(0, 0)] * (e.ndim - 1) + [(0, n - e.shape[-1])]) for name, e in back.items()}
+    return separate
 
 
 def mixture():

@@ -359,3 +359,27 @@ def test_the_multichannel_wiener_filter_uses_where_the_sources_sit():
     assert (sdr[0] < 8).all() and (sdr[1] > sdr[0] + 4).all(), sdr
     with pytest.raises(ValueError, match="do not match"):
         masks.multichannel_wiener(M[:, 0], Y)
+
+
+def test_per_channel_and_at_rate_adapt_a_mono_method_to_stereo_at_another_rate():
+    from course_utils import audio, mixing
+
+    rng = np.random.default_rng(1)
+    stems = {s: mixing.pan((0.1 * rng.standard_normal(44100)).astype(np.float32), p)
+             for s, p in zip(STEMS, (-0.5, 0.0, 0.2, 0.7))}
+    track = Track("stereo", 44100, sum(stems.values()), stems, "test", "synthetic")
+    seen = []
+
+    def left_half(t):                              # a mono method that records what it is given
+        seen.append((t.sr, t.mixture.shape))
+        return {"vocals": 0.5 * t.mixture}
+
+    out = methods.at_rate(methods.per_channel(left_half), sr=22050)(track)["vocals"]
+    assert seen == [(22050, (22050,)), (22050, (22050,))]     # run at 22050 Hz, one channel at a time
+    assert out.shape == track.mixture.shape
+    # half the mixture, down to 22050 Hz and back: what survives is the band below 11 kHz
+    expected = 0.5 * audio.resample(audio.resample(track.mixture, orig_sr=44100, target_sr=22050),
+                                    orig_sr=22050, target_sr=44100)
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+    assert methods.per_channel(left_half)(Track("mono", 44100, track.mixture[0], {s: v[0] for s, v in stems.items()},
+                                                "test", "synthetic"))["vocals"].shape == (44100,)
