@@ -39,15 +39,17 @@ sys.path.insert(0, str(ROOT / "tools"))
 import build_homework  # noqa: E402
 
 NAMES = build_homework.assignments()
+HW3 = "hw03_classical_separation"
 MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "# SOLUTION", "BEGIN TESTS", "END TESTS", "BEGIN TEST CONFIG",
            "END TEST CONFIG", "hidden: true", "ASSIGNMENT CONFIG", "# BEGIN QUESTION", "# END QUESTION",
            "Answer (instructor)")
 
 
 def test_there_are_the_assignments():
-    assert {"hw01_masking_phase", "hw02_learning_evaluation"} <= set(NAMES)
+    assert {"hw01_masking_phase", "hw02_learning_evaluation", "hw03_classical_separation"} <= set(NAMES)
     assert build_homework.student_files("hw02_learning_evaluation") == ["hw02_results.json"]
     assert build_homework.student_files("hw01_masking_phase") == []
+    assert build_homework.student_files("hw03_classical_separation") == []
 
 
 @pytest.fixture(scope="module", params=NAMES)
@@ -73,6 +75,10 @@ def graded(built):
     else:
         (submissions / "solution.ipynb").write_bytes(built["solution"].read_bytes())
     (submissions / "untouched.ipynb").write_bytes(built["student"].read_bytes())
+    if built["name"] == HW3:  # a plausible mistake: the mean over the periods instead of the median
+        text = built["solution"].read_text()
+        assert text.count("np.nanmedian(padded") == 1
+        (submissions / "mean_not_median.ipynb").write_text(text.replace("np.nanmedian(padded", "np.nanmean(padded"))
     table = grading.grade_batch(submissions, built["autograder"], built["root"] / "grades",
                                 limits=grading.Limits(wall_s=900, cell_s=300), workers=2)
     possible = grading.points_possible(grading.test_cases(grading.load_tests(built["autograder"])))
@@ -240,6 +246,18 @@ def test_untouched_student_notebook_scores_zero_and_runs(graded):
     assert row["status"] == "ok", row
     assert "raised" not in row["message"], f"a cell of the untouched notebook raised: {row['message']}"
     assert all(row[question] == 0 for question in possible), row
+
+
+def test_hw03_a_wrong_repeating_model_loses_the_points_of_the_tests_it_fails(built, graded):
+    if built["name"] != HW3:
+        pytest.skip("homework 3's mistake")
+    rows, possible = graded
+    row = rows["mean_not_median"]
+    assert row["status"] == "ok", row
+    # q4: only the public case without an outlier passes (0.5 of 3); q6: its estimates are no longer
+    # the reference's (1 point lost); every other question keeps its full marks
+    assert row["q4"] == 0.5 and row["q6"] == possible["q6"] - 1, row
+    assert all(row[q] == possible[q] for q in ("q1", "q2", "q3", "q5")), row
 
 
 # ------------------------------------------------------------------ the autograder zip
