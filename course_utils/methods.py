@@ -356,13 +356,14 @@ def unet(*, stems=STEMS, device=None, multichannel_wiener: int | None = None):
         raise ValueError(f"the multichannel Wiener filter models all four stems; got {stems}.")
     separators = {}
 
+    masked = per_channel(lambda t: {s: sep.separate(t.mixture)[0] for s, sep in separators.items()})
+
     def separate(track):
         if not separators:
             separators.update({s: models.pretrained(s, device=device)[0] for s in stems})
-        channels = track.mixture.reshape(-1, track.mixture.shape[-1])       # (n_channels, n): mono is one channel
         if multichannel_wiener is None:
-            return {s: np.stack([sep.separate(c)[0] for c in channels]).reshape(track.mixture.shape)
-                    for s, sep in separators.items()}
+            return masked(track)
+        channels = track.mixture.reshape(-1, track.mixture.shape[-1])       # (n_channels, n): mono is one channel
         Y = spectral.stft(channels)                                          # (n_channels, n_freq, n_frames)
         magnitudes = np.stack([[sep.masks(np.abs(Y_c))[0] * np.abs(Y_c) for Y_c in Y] for sep in separators.values()])
         X = masks.multichannel_wiener(magnitudes, Y, iterations=multichannel_wiener)
