@@ -74,7 +74,7 @@ dataset: $(STAMP)
 
 lock:
 	rm -rf /tmp/course-lock && $(PYTHON) -m venv /tmp/course-lock
-	/tmp/course-lock/bin/pip install --quiet torch==2.11.0 torchaudio==2.11.0 -e ".[tests,lab,grading,slides]"
+	/tmp/course-lock/bin/pip install --quiet torch==2.11.0 torchaudio==2.11.0 -e ".[tests,lab,grading,slides,site]"
 	{ echo "# Exact versions that \`make\` and CI install (Python 3.11, Linux x86_64)."; \
 	  echo "# Regenerate with \`make lock\` after changing the ranges in pyproject.toml."; \
 	  /tmp/course-lock/bin/pip freeze --exclude-editable; } > requirements/lock.txt

@@ -28,7 +28,7 @@ def run_mode(fast: bool, only: str, out: Path, timeout: int) -> dict:
     env = dict(os.environ, COURSE_FAST="1" if fast else "0")
     env.pop("MPLBACKEND", None)
     child = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--out", str(out),
-                            "--only", only, "--timeout", str(timeout)], env=env, capture_output=True, text=True)
+                            "--only", only, "--timeout", str(timeout), "--no-site"], env=env, capture_output=True, text=True)
     report = out / "report.json"
     if not report.is_file():
         raise RuntimeError(f"run_course.py wrote no report (exit {child.returncode}): {child.stderr[-500:]}")

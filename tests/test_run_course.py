@@ -1,4 +1,4 @@
-"""`make course`'s runner: executes notebooks, writes HTML with audio players, an index and a table."""
+"""`make course`'s runner: executes notebooks, keeps the executed copies, measures them, builds the site."""
 
 import json
 import re
@@ -8,11 +8,8 @@ from pathlib import Path
 
 import nbformat
 from bs4 import BeautifulSoup
-from test_slides import run_browser  # headless Chromium with the network blocked
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
-import build_slides  # noqa: E402
 
 
 def make_notebook(path: Path, code: list[str]) -> None:
@@ -23,7 +20,7 @@ def make_notebook(path: Path, code: list[str]) -> None:
     nbformat.write(nb, path)
 
 
-def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
+def test_runner_writes_executed_notebooks_report_and_site_and_flags_failures(tmp_path):
     src = tmp_path / "nbs"
     src.mkdir()
     make_notebook(src / "01_good.ipynb", [
@@ -33,31 +30,29 @@ def test_runner_writes_pages_index_and_report_and_flags_failures(tmp_path):
         "big = np.ones(30_000_000)  # 240 MB, so peak memory is measurable\nprint(big.sum())",
         "import os\nprint('results go to', os.environ['COURSE_BUILD_DIR'])",
     ])
-    make_notebook(src / "02_bad.ipynb", ["raise ValueError('boom')"])
+    make_notebook(src / "02_bad.ipynb", ["print('before')", "raise ValueError('boom')", "print('never')"])
     out = tmp_path / "build"
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--notebooks", str(src),
-                          "--out", str(out), "--timeout", "120"], capture_output=True, text=True)
+                          "--out", str(out), "--timeout", "120", "--no-slides"], capture_output=True, text=True)
     assert run.returncode == 1, run.stdout + run.stderr  # one notebook failed
-    rows = {r["notebook"]: r for r in json.loads((out / "report.json").read_text())["rows"]}
+    report = json.loads((out / "report.json").read_text())
+    rows = {r["notebook"]: r for r in report["rows"]}
     assert rows["01_good.ipynb"]["status"] == "ok"
     assert rows["02_bad.ipynb"]["status"] == "failed" and "boom" in rows["02_bad.ipynb"]["message"]
     assert rows["01_good.ipynb"]["peak_mb"] > 240  # the kernel's memory, not the runner's
-    page = (out / "01_good.html").read_text()
-    assert page.count("<audio") == 1 and "data:audio/wav;base64" in page
-    assert "30000000.0" in page
-    assert len(re.findall(r'<img [^>]*src="data:image/png', page)) == 1  # the figure is in the page
-    index = (out / "index.html").read_text()
-    assert "href='01_good.html'" in index and "href='02_bad.html'" in index
+    executed = nbformat.read(out / "executed" / "01_good.ipynb", as_version=4)
+    assert "30000000.0" in executed.cells[4].outputs[0]["text"]
+    assert f"results go to {out.resolve()}" in executed.cells[5].outputs[0]["text"]  # results go to the output folder
+    # the site: each notebook a page (the failed one with its partial output), sound and figures as files
+    page = (out / "site" / "01_good.html").read_text()
+    assert page.count("<audio") == 1 and "data:audio" not in page and 'preload="none"' in page
+    assert len(re.findall(r'<img [^>]*src="_images/[^"]+\.png"', page)) == 1 and "data:image" not in page
+    bad = BeautifulSoup((out / "site" / "02_bad.html").read_text(), "html.parser").get_text()
+    assert "before" in bad and "ValueError: boom" in bad
+    assert nbformat.read(out / "executed" / "02_bad.ipynb", as_version=4).cells[3].outputs == []  # it stopped there
     assert "01_good.ipynb" in run.stdout and "failed" in run.stdout  # the printed table
-    assert f"results go to {out.resolve()}" in page  # notebooks that write results write into the output folder
-    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page)
-    assert [s for s in scripts if "mathjax" in s.lower()] == [build_slides.MATHJAX_URL], scripts
-    # offline (every request that leaves the machine fails), MathJax from lib/ typesets both formulas
-    dom = BeautifulSoup(run_browser("--virtual-time-budget=30000", "--dump-dom", (out / "01_good.html").as_uri()),
-                        "html.parser")
-    typeset = dom.select("span.MathJax_CHTML")
-    assert len(typeset) == 2, f"{len(typeset)} typeset formulas"
-    assert "Math Processing Error" not in dom.get_text() and "$x_i^2$" not in dom.get_text()
+    assert "page+figures (MB)" in run.stdout and "01_good.html" in run.stdout  # and the page weights
+    assert {p["page"] for p in report["site"]["pages"]} >= {"index.html", "01_good.html", "02_bad.html"}
 
 
 def test_runner_runs_only_the_notebooks_asked_for(tmp_path):
@@ -67,7 +62,7 @@ def test_runner_runs_only_the_notebooks_asked_for(tmp_path):
     make_notebook(src / "02_two.ipynb", ["print('two')"])
     out = tmp_path / "build"
     run = subprocess.run([sys.executable, str(ROOT / "tools" / "run_course.py"), "--notebooks", str(src),
-                          "--out", str(out), "--only", "02_*"], capture_output=True, text=True)
+                          "--out", str(out), "--only", "02_*", "--no-site"], capture_output=True, text=True)
     assert run.returncode == 0, run.stdout + run.stderr
     rows = json.loads((out / "report.json").read_text())["rows"]
     assert [r["notebook"] for r in rows] == ["02_two.ipynb"]
