@@ -9,10 +9,10 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from course_utils import audio, data
+from course_utils.execution import notebook_client
 
 from musdb_layout import COUNTS, SR, write_layout
 
@@ -58,7 +58,7 @@ def test_the_switch_comes_from_the_environment(monkeypatch):
 def execute(name):
     path = ROOT / "notebooks" / f"{name}.ipynb"
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook_client(nb, cwd=path.parent).execute()
     return nb
 
 
@@ -89,7 +89,7 @@ def test_offline_a_notebook_on_musdb_stops_at_its_data_cell_and_says_why(tmp_pat
         monkeypatch.delenv(var, raising=False)
     path = ROOT / "notebooks" / "01_stft_and_phase.ipynb"
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = notebook_client(nb, cwd=path.parent)
     with pytest.raises(CellExecutionError) as stopped:
         client.execute()
     assert stopped.value.ename == "DataError"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from course_utils.execution import notebook_client
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,7 +32,6 @@ def test_the_notebook_runs_with_the_exercises_settings(name, monkeypatch):
         cells[0].source = cells[0].source.replace(old, new)
     monkeypatch.setenv("COURSE_FAST", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
+    notebook_client(nb, cwd=ROOT / "notebooks").execute()
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
     assert says in printed  # and it says which of its claims it did not check

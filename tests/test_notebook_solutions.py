@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
+from course_utils.execution import notebook_client
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -34,8 +34,7 @@ def test_every_solution_passes_its_check(path, monkeypatch):
         cell.source = with_solution(cell.source, cell.metadata["course"]["solution"])
     monkeypatch.setenv("COURSE_FAST", "1")
     monkeypatch.delenv("MPLBACKEND", raising=False)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook_client(nb, cwd=path.parent).execute()
     for cell in exercises:
         printed = "".join(o.get("text", "") for o in cell.outputs)
         assert "Correct:" in printed and "Not yet:" not in printed, f"{path.name}: {cell.source[:80]!r}\n{printed}"

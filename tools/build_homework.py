@@ -230,16 +230,16 @@ def _stage(source: Path, stage: Path) -> Path:
 
 def _execute(master: Path, timeout: int) -> None:
     """Run the master notebook in a fresh kernel in its folder, keeping the outputs in the file."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    from course_utils.execution import notebook_client
 
     nb = nbformat.read(master, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # Agg would replace the kernel's inline backend
     saved = {k: os.environ.get(k) for k in ONE_THREAD}
     os.environ.update(ONE_THREAD)  # the kernel inherits it
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(master.parent)}}).execute()
+        notebook_client(nb, cwd=master.parent, timeout=timeout).execute()
     except CellExecutionError as exc:
         raise RuntimeError(f"{master.name}: a cell of the instructor notebook failed (a solution or a test is "
                            f"wrong):\n{exc}") from None

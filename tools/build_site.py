@@ -14,7 +14,8 @@ What the pages embed is taken out of them:
   resamples to 48 kHz); at this quality an encoder's artefacts stay well below those of the
   separators compared on the page.
 * figures become image files (MyST-NB does that itself).
-* interactive widgets (a slider in notebook 01) need a kernel: the page says so in their place.
+* interactive widgets (a slider in notebook 01) need a kernel: the page says so in their place, below
+  the output of their first setting (course_utils.execution keeps it as the cell's output).
 
 The landing page (``site/index.md``) gets the syllabus written from the notebooks (their goals,
 this build's run time, a Colab link); the leaderboard of notebook 07 and the slides built by
@@ -56,8 +57,8 @@ AUDIO_DIR = "_static/audio"
 
 WAV_SOURCE = re.compile(r'<source src="data:audio/wav;base64,([A-Za-z0-9+/=\s]+)" type="audio/wav"\s*/?>')
 WIDGET = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ("<p class='course-widget-note'><em>An interactive widget is here when the notebook runs "
-               "(Colab or JupyterLab): it needs a live kernel, so this page cannot show it.</em></p>")
+WIDGET_NOTE = ("<p class='course-widget-note'><em>Sliders here change the output above when the notebook runs "
+               "(Colab or JupyterLab): they need a live kernel. This page shows their first setting.</em></p>")
 
 
 def audio_to_files(markup: str, audio_dir: Path, *, prefix: str) -> str:

@@ -121,12 +121,12 @@ def copy_lib(out: Path, packages=None) -> None:
 
 def execute(path: Path):
     """Run a slide notebook in a fresh kernel (working directory ``slides/``) and return it."""
-    import nbclient
     import nbformat
 
+    from course_utils.execution import notebook_client
+
     nb = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=600, kernel_name="python3",
-                                     resources={"metadata": {"path": str(SLIDES)}})
+    client = notebook_client(nb, cwd=SLIDES)
     # the kernel's own stderr holds only ipykernel's start-up notices; errors in a cell raise
     # CellExecutionError with the traceback, and a dead kernel raises DeadKernelError
     client.execute(stderr=subprocess.DEVNULL)

@@ -45,8 +45,9 @@ def run_one(notebook: Path, out: Path, timeout: int) -> dict:
     Runs inside the child process; returns the row of the report.
     """
     import nbformat
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+
+    from course_utils.execution import notebook_client
 
     nb = nbformat.read(notebook, as_version=4)
     os.environ.pop("MPLBACKEND", None)  # Agg would replace the kernel's inline backend: no figures
@@ -54,8 +55,7 @@ def run_one(notebook: Path, out: Path, timeout: int) -> dict:
     start = time.perf_counter()
     status, message = "ok", ""
     try:
-        NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                       resources={"metadata": {"path": str(notebook.parent)}}).execute()
+        notebook_client(nb, cwd=notebook.parent, timeout=timeout).execute()
     except CellExecutionError as exc:
         status, message = "failed", str(exc).strip().splitlines()[-1][:300]
     except Exception as exc:  # a dead kernel or a timeout: report it, keep the partial output
