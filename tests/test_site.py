@@ -267,6 +267,22 @@ def test_slides_page_links_every_deck_copied_beside_it(tmp_path):
     assert "make slides" in (src / "slides.md").read_text()
 
 
+def test_a_deck_copied_into_the_site_keeps_its_sound_and_figures_as_files(tmp_path):
+    buffer = io.BytesIO()
+    sf.write(buffer, 0.1 * np.sin(np.arange(44100) / 9.0), 44100, format="WAV")
+    wav = base64.b64encode(buffer.getvalue()).decode()
+    png = base64.b64encode(b"\x89PNG not really").decode()
+    deck = tmp_path / "01_deck.html"
+    deck.write_text(f'<script src="{build_site.build_slides.MATHJAX_URL}"></script><img alt="" src="data:image/png;base64,{png}">'
+                    f'<audio controls="controls"><source src="data:audio/wav;base64,{wav}" type="audio/wav" /></audio>')
+    build_site.light_deck(deck)
+    page = deck.read_text()
+    assert "data:" not in page and f'src="../_static/{build_site.build_slides.MATHJAX_URL}"' in page
+    (image,), (clip,) = (tmp_path / "images").iterdir(), (tmp_path / "audio").iterdir()
+    assert f'src="images/{image.name}"' in page and image.read_bytes() == b"\x89PNG not really"
+    assert f'<source src="audio/{clip.name}" type="audio/mpeg">' in page and sf.info(clip).samplerate == 44100
+
+
 def test_widgets_are_noted_not_lost_silently():
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("interact(f)")

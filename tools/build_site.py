@@ -17,6 +17,9 @@ What the pages embed is taken out of them:
 * interactive widgets (a slider in notebook 01) need a kernel: the page says so in their place, below
   the output of their first setting (course_utils.execution keeps it as the cell's output).
 
+The slide decks (tools/build_slides.py embeds their sound and figures, so that a deck is one
+file to present from) are copied into the site made light the same way, sharing its MathJax.
+
 The landing page (``site/index.md``) gets the syllabus written from the notebooks (their goals,
 this build's run time, a Colab link); the leaderboard of notebook 07 and the slides built by
 ``tools/build_slides.py`` get a page each. :func:`page_weights` measures every page with the
@@ -56,6 +59,7 @@ SITE_LIMIT_MB = 60.0       # the whole site in fast mode
 AUDIO_DIR = "_static/audio"
 
 WAV_SOURCE = re.compile(r'<source src="data:audio/wav;base64,([A-Za-z0-9+/=\s]+)" type="audio/wav"\s*/?>')
+EMBEDDED_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 WIDGET = "application/vnd.jupyter.widget-view+json"
 WIDGET_NOTE = ("<p class='course-widget-note'><em>Sliders here change the output above when the notebook runs "
                "(Colab or JupyterLab): they need a live kernel. This page shows their first setting.</em></p>")
@@ -81,6 +85,29 @@ def audio_to_files(markup: str, audio_dir: Path, *, prefix: str) -> str:
 
     markup = WAV_SOURCE.sub(replace, markup)
     return re.sub(r"<audio(?![^>]*preload)", '<audio preload="none"', markup)
+
+
+def images_to_files(markup: str, image_dir: Path, *, prefix: str) -> str:
+    """Replace each embedded PNG image in ``markup`` by a file in ``image_dir`` (named by its hash)."""
+
+    def replace(match: re.Match) -> str:
+        png = base64.b64decode(match.group(1))
+        name = hashlib.sha256(png).hexdigest()[:16] + ".png"
+        image_dir.mkdir(parents=True, exist_ok=True)
+        (image_dir / name).write_bytes(png)
+        return f'src="{prefix}{name}"'
+
+    return EMBEDDED_PNG.sub(replace, markup)
+
+
+def light_deck(deck: Path) -> None:
+    """Make a slide deck copied into the site light, as the notebook pages are: its sound and
+    figures as files beside it (``audio/``, ``images/``), MathJax the site's own copy."""
+    markup = deck.read_text(encoding="utf-8")
+    markup = audio_to_files(markup, deck.parent / "audio", prefix="audio/")
+    markup = images_to_files(markup, deck.parent / "images", prefix="images/")
+    markup = markup.replace(f'src="{build_slides.MATHJAX_URL}"', f'src="../_static/{build_slides.MATHJAX_URL}"')
+    deck.write_text(markup, encoding="utf-8")
 
 
 def page_notebook(nb, audio_dir: Path, *, prefix: str):
@@ -154,7 +181,10 @@ def slides_page(src: Path, slides: Path | None) -> None:
             "press <kbd>S</kbd> for the speaker view with notes and a timer, <kbd>F</kbd> for full screen.\n\n")
     decks = sorted(slides.glob("[0-9]*.html")) if slides else []
     if decks:
-        shutil.copytree(slides, src / "_extra" / "slides")
+        copy = src / "_extra" / "slides"
+        shutil.copytree(slides, copy, ignore=shutil.ignore_patterns("mathjax"))  # the site has MathJax
+        for deck in decks:
+            light_deck(copy / deck.name)
         text += "\n".join(f'- <a href="slides/{d.name}">{html.escape(d.stem.replace("_", " "))}</a>' for d in decks)
     else:
         text += "Not built in this run: `make slides` builds them into `build/slides/`."
@@ -215,7 +245,7 @@ def page_weights(site: Path) -> list[dict]:
     rows = []
     for page in sorted(site.rglob("*.html")):
         rel = page.relative_to(site)
-        if rel.parts[0] in ("_static", "slides", "_sources"):
+        if rel.parts[0] == "_static" or rel.parts[:2] == ("slides", "lib"):
             continue
         text = page.read_text(encoding="utf-8", errors="replace")
         refs = {(page.parent / m).resolve() for m in re.findall(r'<img[^>]*\ssrc="([^":]+)"', text)}
