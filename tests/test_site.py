@@ -283,6 +283,17 @@ def test_a_deck_copied_into_the_site_keeps_its_sound_and_figures_as_files(tmp_pa
     assert f'<source src="audio/{clip.name}" type="audio/mpeg">' in page and sf.info(clip).samplerate == 44100
 
 
+def test_leaderboard_page_holds_notebook_07s_table(tmp_path):
+    board = tmp_path / "leaderboard.md"
+    board.write_text("Bundled test songs: median over 8 songs; dB\n\n| method | SDR vocals |\n|---|---:|\n"
+                     "| mixture | -4.1 |\n| U-Net | 7.6 |\n")
+    build_site.leaderboard_page(tmp_path, board)
+    page = (tmp_path / "leaderboard.md").read_text()
+    assert page.startswith("# Leaderboard\n") and page.endswith(board.read_text())
+    build_site.leaderboard_page(tmp_path, tmp_path / "missing.md")
+    assert "did not write a leaderboard" in (tmp_path / "leaderboard.md").read_text()
+
+
 def test_widgets_are_noted_not_lost_silently():
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("interact(f)")

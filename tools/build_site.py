@@ -198,7 +198,7 @@ def leaderboard_page(src: Path, board: Path | None) -> None:
     (src / "leaderboard.md").write_text(
         "# Leaderboard\n\nEvery method of the course on the same test songs, scored the same way, as notebook 07 "
         "computed it in this build of the site ([07](07_tools_and_state_of_the_art.ipynb) explains the "
-        "columns and shows the figure).\n\n" + body.split("\n", 1)[1 if body.startswith("#") else 0],
+        "columns and shows the figure).\n\n" + body,
         encoding="utf-8")
 
 
