@@ -25,6 +25,8 @@ One module per concern, mirroring the notebooks (the number says where each is t
 - :mod:`course_utils.slides` - tables and figure style for the lecture slides
 - :mod:`course_utils.results` - the results file a homework hands in beside its notebook (hw02)
 - :mod:`course_utils.grading` - ``course-grade``, the batch grader (instructors)
+- :mod:`course_utils.capstone` - the capstone's contract, its grading on hidden songs, the class leaderboard
+- :mod:`course_utils.execution` - the one way the course runs a notebook headless (make course, tests)
 - :mod:`course_utils.sandbox` - the isolated, pre-imported children the grader runs notebooks in
 
 Modules are imported on demand (``from course_utils import audio``) so that importing the

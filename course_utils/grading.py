@@ -40,6 +40,7 @@ import argparse
 import base64
 import builtins
 import contextlib
+import dataclasses
 import doctest
 import gc
 import io
@@ -67,7 +68,7 @@ from . import data, sandbox
 from .results import size_text
 from .sandbox import JobError
 
-__all__ = ["Limits", "SubmissionResult", "Grader", "STATUSES", "load_tests", "test_cases", "points_possible",
+__all__ = ["Limits", "SubmissionResult", "Sandboxes", "Grader", "STATUSES", "read_submissions", "load_tests", "test_cases", "points_possible",
            "grade_batch", "IGNORE_TAG", "main"]
 
 STATUS_OK = "ok"
@@ -336,20 +337,17 @@ def _preload() -> list[str]:
     return [*PRELOAD, *(f"course_utils.{m.name}" for m in pkgutil.iter_modules([str(Path(__file__).parent)]))]
 
 
-class Grader:
-    """Grade submissions against one assignment's tests, each in its own sandbox.
-
-    Holds the fork server (:class:`course_utils.sandbox.ForkServer`) that every submission is
-    forked from; use it as a context manager, or call :meth:`close`.
+class Sandboxes:
+    """The fork server that every submission of a batch is forked from, with one job's limits.
 
     Parameters
     ----------
-    tests : dict of str to str
-        From :func:`load_tests`.
     limits : Limits
     hide : sequence of Path
         Paths no submission may see even if they lie in a folder it reads (the
-        submissions, the autograder, the grades).
+        submissions, the autograder or hidden songs, the grades).
+    expose : sequence of Path
+        Folders each submission may read, beside the system and Python's installation.
     tmp_dir : Path, optional
         Where the (empty) mount points of the sandboxes are made; default the system's.
     unsafe : bool
@@ -361,16 +359,13 @@ class Grader:
         When the machine cannot isolate submissions and ``unsafe`` is False.
     """
 
-    def __init__(self, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
-                 unsafe: bool = False):
-        self.tests, self.limits, self.unsafe = tests, limits, unsafe
-        self.cases = test_cases(tests)
-        self.possible = points_possible(self.cases)
+    def __init__(self, *, limits: Limits = Limits(), hide=(), expose=(), tmp_dir=None, unsafe: bool = False):
+        self.limits, self.unsafe = limits, unsafe
         env = {"PYTHONHASHSEED": "0", "COURSE_FAST": "1", "COURSE_FFT_WORKERS": "1", "MPLBACKEND": "Agg",
                "HOME": sandbox.SANDBOX_WORKDIR,
                "TMPDIR": "/tmp", **{k: os.environ[k] for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
                                     if k in os.environ}}  # keep the machine's BLAS workarounds
-        self.server = sandbox.ForkServer(preload=_preload(), env=env, expose=[str(data.bundled_root())],
+        self.server = sandbox.ForkServer(preload=_preload(), env=env, expose=[str(e) for e in expose],
                                          hide=[str(h) for h in hide], tmp_dir=tmp_dir, unsafe=unsafe)
         self.jail = sandbox.Jail(wall_s=limits.wall_s, memory_mb=limits.memory_mb, file_mb=limits.file_mb,
                                  disk_mb=limits.file_mb * 4)
@@ -383,6 +378,41 @@ class Grader:
                     f"namespaces are allowed; or pass --unsafe to grade without isolation (a submission can "
                     f"then read and change your files).")
 
+    def notes(self, sub: _Submission) -> str:
+        """What a row's message says whatever happens: unsafe grading, files left out."""
+        unsafe = "unsafe: graded without isolation (--unsafe)" if self.unsafe else ""
+        return "; ".join(filter(None, [unsafe, *sub.notes]))
+
+    def close(self) -> None:
+        self.server.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class Grader(Sandboxes):
+    """Grade submissions against one assignment's tests, each in its own sandbox.
+
+    Use it as a context manager, or call :meth:`close`.
+
+    Parameters
+    ----------
+    tests : dict of str to str
+        From :func:`load_tests`.
+    limits, hide, tmp_dir, unsafe
+        As for :class:`Sandboxes`; every submission may read the bundled songs.
+    """
+
+    def __init__(self, tests: dict[str, str], *, limits: Limits = Limits(), hide=(), tmp_dir=None,
+                 unsafe: bool = False):
+        self.tests = tests
+        self.cases = test_cases(tests)
+        self.possible = points_possible(self.cases)
+        super().__init__(limits=limits, hide=hide, expose=[data.bundled_root()], tmp_dir=tmp_dir, unsafe=unsafe)
+
     def grade(self, sub: _Submission) -> SubmissionResult:
         """Grade one submission read by :func:`_read_submission`; never raises."""
         try:
@@ -394,8 +424,7 @@ class Grader:
 
     def _grade(self, sub: _Submission) -> SubmissionResult:
         zero = {q: 0.0 for q in self.tests}
-        unsafe = "unsafe: graded without isolation (--unsafe)" if self.unsafe else ""
-        notes = "; ".join(filter(None, [unsafe, *sub.notes]))
+        notes = self.notes(sub)
         if sub.cells is None:
             return SubmissionResult(sub.student, zero, self.possible, "invalid",
                                     "; ".join(filter(None, [sub.problem, notes])),
@@ -445,16 +474,6 @@ class Grader:
                         f"was not on purpose.\n\n" + feedback)
         return SubmissionResult(sub.student, scores, self.possible, status,
                                 "; ".join(filter(None, [notes, message]))[:500], f"{received}\n\n{feedback}")
-
-    def close(self) -> None:
-        self.server.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
 
 def _answer(job, token: str):
     """The job's first message that carries ``token`` (lines written by the student's code are skipped)."""
@@ -511,6 +530,22 @@ def _score(cases: dict, passed: dict, reports: dict) -> tuple[dict, str]:
     return scores, "\n\n".join(parts)
 
 
+def read_submissions(submissions: Path, limits: Limits) -> list[_Submission]:
+    """Every entry of the folder ``submissions``, read before any runs (nothing one does can
+    change another's input), with one unique student name each."""
+    entries = sorted(p for p in Path(submissions).iterdir()
+                     if not p.name.startswith(".") and (p.is_file() or p.is_dir()))
+    subs, seen = [], set()
+    for p in entries:
+        sub = _read_submission(p, limits)
+        base, k = sub.student, 2
+        while sub.student in seen:  # "ada.ipynb" and "ada/": two rows, two names
+            sub.student, k = f"{base}-{k}", k + 1
+        seen.add(sub.student)
+        subs.append(sub)
+    return subs
+
+
 def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limits = Limits(), workers: int = 2,
                 tmp_dir=None, unsafe: bool = False):
     """Grade every entry of ``submissions`` and write ``grades.csv`` and ``feedback/<student>.txt``.
@@ -540,17 +575,7 @@ def grade_batch(submissions: Path, autograder: Path, out: Path, *, limits: Limit
         message.
     """
     tests = load_tests(autograder)
-    # read every submission before running any: nothing one does can change another's input
-    entries = sorted(p for p in Path(submissions).iterdir()
-                     if not p.name.startswith(".") and (p.is_file() or p.is_dir()))
-    subs, seen = [], set()
-    for p in entries:
-        sub = _read_submission(p, limits)
-        base, k = sub.student, 2
-        while sub.student in seen:  # "ada.ipynb" and "ada/": two rows, two names
-            sub.student, k = f"{base}-{k}", k + 1
-        seen.add(sub.student)
-        subs.append(sub)
+    subs = read_submissions(submissions, limits)
     with Grader(tests, limits=limits, hide=(submissions, autograder, out), tmp_dir=tmp_dir, unsafe=unsafe) as grader:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(grader.grade, subs))
@@ -702,15 +727,27 @@ def _reset_signals(handler) -> None:
     signal.pthread_sigmask(signal.SIG_SETMASK, [])
 
 
-def _sandboxed(channel) -> None:
-    """The job run in the sandbox: the student's cells, then the tests the grader sends.
+@dataclass
+class _Run:
+    """A submission's cells, run in the sandbox: their namespace and what is needed to check it."""
 
-    Messages, one JSON line each: the grader sends the setup (cells, files, a token); this
-    answers with the cell errors and what the notebook replaced; the grader sends the
-    public cases, this answers with results and reports; then the hidden cases, answered
-    with results only. Each answer carries the token of its request.
-    """
-    setup = channel.receive()
+    namespace: dict
+    errors: list
+    reference: "_Reference"
+    aliases: dict
+    on_alarm: object
+    cell_s: float
+    real_exit: object
+
+    def restore(self) -> list[str]:
+        """Default signal handlers again; the watched objects put back; what had been replaced."""
+        _reset_signals(self.on_alarm)
+        return self.reference.restore(self.namespace, self.aliases)
+
+
+def _run_cells(setup: dict) -> _Run:
+    """Inside the sandbox: write the files handed in, then run the student's cells, each under
+    ``setup["cell_s"]``, after recording what they could replace (:class:`_Reference`)."""
     cell_s = setup["cell_s"]
     for name, data in setup.get("files", {}).items():  # the files handed in, beside the notebook
         target = Path(*PurePosixPath(name).parts)
@@ -746,28 +783,44 @@ def _sandboxed(channel) -> None:
         for name, value in list(namespace.items()):
             if isinstance(value, type(sys)) and sys.modules.get(value.__name__) is value:
                 aliases.setdefault(name, value)
-    _reset_signals(on_alarm)
-    tampered = reference.restore(namespace, aliases)
-    channel.send({"token": setup["token"], "errors": errors, "tampered": tampered})
+    return _Run(namespace, errors, reference, aliases, on_alarm, cell_s, real_exit)
+
+
+def _timed(run: _Run, function, *args):
+    """``function(*args)`` under the cell time limit; ``(value, None)`` or ``(None, "Error: ...")``."""
+    try:
+        signal.setitimer(signal.ITIMER_REAL, run.cell_s)
+        return function(*args), None
+    except BaseException as exc:  # noqa: BLE001 - student code may raise anything
+        return None, f"{type(exc).__name__}: {str(exc)[:200]}"
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _sandboxed(channel) -> None:
+    """The job run in the sandbox: the student's cells, then the tests the grader sends.
+
+    Messages, one JSON line each: the grader sends the setup (cells, files, a token); this
+    answers with the cell errors and what the notebook replaced; the grader sends the
+    public cases, this answers with results and reports; then the hidden cases, answered
+    with results only. Each answer carries the token of its request.
+    """
+    setup = channel.receive()
+    run = _run_cells(setup)
+    channel.send({"token": setup["token"], "errors": run.errors, "tampered": run.restore()})
     for _ in range(2):  # the public cases, then the hidden ones
         request = channel.receive()
         results, reports = [], []
         for case in request["cases"]:
-            try:
-                signal.setitimer(signal.ITIMER_REAL, cell_s)
-                ok, report = _run_case(case["name"], case["code"], namespace)
-            except BaseException as exc:  # noqa: BLE001 - a test may call into broken student code
-                ok, report = False, f"{type(exc).__name__}: {str(exc)[:200]}"
-            finally:
-                signal.setitimer(signal.ITIMER_REAL, 0)
+            outcome, error = _timed(run, _run_case, case["name"], case["code"], run.namespace)
+            ok, report = outcome if error is None else (False, error)  # a test may call into broken student code
             results.append(bool(ok))
             reports.append(report)
-        _reset_signals(on_alarm)
-        answer = {"token": request["token"], "results": results, "tampered": reference.restore(namespace, aliases)}
+        answer = {"token": request["token"], "results": results, "tampered": run.restore()}
         if request["reports"]:
             answer["reports"] = reports
         channel.send(answer)
-    real_exit(0)
+    run.real_exit(0)
 
 
 def _silence_otter() -> None:
@@ -795,36 +848,52 @@ def _run_case(name: str, code: str, namespace: dict) -> tuple[bool, str]:
 
 def main(argv=None) -> int:
     """Command-line entry point ``course-grade``."""
+    from . import capstone  # it builds on this module
+
     if argv is None:
         argv = sys.argv[1:]
     parser = argparse.ArgumentParser(prog="course-grade", description="Grade a folder of homework submissions.")
     parser.add_argument("submissions", type=Path,
                         help="folder with one entry per student: ID.ipynb, or a folder ID/ or ID.zip holding one "
                              "notebook and the files handed in with it")
-    parser.add_argument("--autograder", type=Path, required=True, help="autograder.zip from otter assign")
+    task = parser.add_mutually_exclusive_group(required=True)
+    task.add_argument("--autograder", type=Path, help="autograder.zip from otter assign (a homework)")
+    task.add_argument("--capstone", type=Path, metavar="HIDDEN",
+                      help="the capstone: a folder of hidden songs in the bundled layout (course_utils.capstone)")
     parser.add_argument("--out", type=Path, required=True, help="where grades.csv and feedback/ go")
     parser.add_argument("--workers", type=int, default=2, help="submissions graded in parallel")
-    parser.add_argument("--timeout", type=float, default=Limits.wall_s, help="seconds per submission")
-    parser.add_argument("--cell-timeout", type=float, default=Limits.cell_s, help="seconds per cell")
-    parser.add_argument("--memory-mb", type=int, default=Limits.memory_mb, help="memory per submission")
-    parser.add_argument("--attachment-kb", type=int, default=Limits.attachment_kb,
-                        help="largest file handed in beside a notebook (larger ones are left out)")
+    parser.add_argument("--timeout", type=float, help=f"seconds per submission (default {Limits.wall_s:g})")
+    parser.add_argument("--cell-timeout", type=float,
+                        help=f"seconds per cell, and per song for the capstone (default {Limits.cell_s:g})")
+    parser.add_argument("--memory-mb", type=int, help=f"memory per submission (default {Limits.memory_mb})")
+    parser.add_argument("--attachment-kb", type=int,
+                        help=f"largest file handed in beside a notebook, larger ones are left out (default "
+                             f"{Limits.attachment_kb}; the capstone's weights file: {capstone.LIMITS.attachment_kb})")
     parser.add_argument("--tmp-dir", type=Path, help="where the sandboxes' mount points go (default: the system's)")
     parser.add_argument("--unsafe", action="store_true",
                         help="grade even if this machine cannot isolate submissions (every row says so)")
     args = parser.parse_args(argv)
-    limits = Limits(wall_s=args.timeout, cell_s=args.cell_timeout, memory_mb=args.memory_mb,
-                    attachment_kb=args.attachment_kb)
+    defaults = capstone.LIMITS if args.capstone else Limits()
+    given = {"wall_s": args.timeout, "cell_s": args.cell_timeout, "memory_mb": args.memory_mb,
+             "attachment_kb": args.attachment_kb}
+    limits = dataclasses.replace(defaults, **{k: v for k, v in given.items() if v is not None})
     try:
-        table = grade_batch(args.submissions, args.autograder, args.out, limits=limits, workers=args.workers,
-                            tmp_dir=args.tmp_dir, unsafe=args.unsafe)
+        if args.capstone:
+            table = capstone.grade_capstone(args.submissions, args.capstone, args.out, limits=limits,
+                                            workers=args.workers, tmp_dir=args.tmp_dir, unsafe=args.unsafe)
+            statuses, shown = capstone.STATUSES, table
+        else:
+            table = grade_batch(args.submissions, args.autograder, args.out, limits=limits, workers=args.workers,
+                                tmp_dir=args.tmp_dir, unsafe=args.unsafe)
+            statuses, shown = STATUSES, table.drop(columns="message")
     except JobError as exc:
         print(f"course-grade: {exc}", file=sys.stderr)
         return 2
-    print(table.drop(columns="message").to_string(index=False))
+    print(shown.to_string(index=False))
     for status in sorted(set(table["status"])):
-        print(f"  {status}: {STATUSES.get(status, '')}")
-    print(f"\nwrote {args.out / 'grades.csv'} and {len(table)} feedback files in {args.out / 'feedback'}")
+        print(f"  {status}: {statuses.get(status, '')}")
+    print(f"\nwrote {args.out / 'grades.csv'} and {len(table)} feedback files in {args.out / 'feedback'}"
+          + (f", and the leaderboard (.csv, .md, .html) in {args.out}" if args.capstone else ""))
     return 0
 
 

@@ -569,9 +569,20 @@ def load(path, *, device=None) -> tuple[Separator, dict]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No checkpoint at {path}.")
-    blob = torch.load(path, map_location="cpu", weights_only=True)
+    return from_checkpoint(torch.load(path, map_location="cpu", weights_only=True), device=device, name=str(path))
+
+
+def from_checkpoint(blob: dict, *, device=None, name: str = "the checkpoint") -> tuple[Separator, dict]:
+    """Build the :class:`Separator` of a checkpoint already read into memory (what :func:`save`
+    writes, as ``torch.load`` returns it): :func:`load` without the file, for a file that packs
+    several checkpoints (the capstone's weights).
+
+    Notes
+    -----
+    Used in ``notebooks/homework/capstone``.
+    """
     if not isinstance(blob, dict) or blob.get("format") != "course_utils.models/1":
-        raise ValueError(f"{path} is not a checkpoint written by course_utils.models.save.")
+        raise ValueError(f"{name} is not a checkpoint written by course_utils.models.save.")
     model = UNet(**blob["config"])
     model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()})
     model.to(device or "cpu").eval()

@@ -135,7 +135,7 @@ def test_landing_page_has_the_syllabus_with_goals_run_time_and_colab(built, site
     # the left-hand table of contents: the notebook, the homework (each assignment), slides, leaderboard
     nav = {a["href"] for a in page.select("nav.bd-docs-nav a")}
     assert {f"{NOTEBOOK}.html", "homework.html", "slides.html", "leaderboard.html"} <= nav
-    assert {f"homework/{n}/{n}.html" for n in build_site.build_homework.assignments()} <= nav
+    assert {f"homework/{n}/{n}.html" for n in [*build_site.build_homework.assignments(), "capstone"]} <= nav
 
 
 def test_notebook_page_reads_offline_with_math_figures_and_sound(notebook_page, site):
@@ -184,7 +184,7 @@ def test_previous_and_next_links_walk_the_course_in_order(site):
             assert (site / page).is_file(), page
             back = BeautifulSoup((site / page).read_text(encoding="utf-8"), "html.parser").select_one("a.left-prev")
             assert (site / page).parent.joinpath(back["href"]).resolve() == (site / order[-1]).resolve()
-    names = build_site.build_homework.assignments()
+    names = [*build_site.build_homework.assignments(), "capstone"]
     assert order == ["index.html", f"{NOTEBOOK}.html", "homework.html",
                      *[f"homework/{n}/{n}.html" for n in names], "slides.html", "leaderboard.html"]
 

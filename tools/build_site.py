@@ -151,7 +151,8 @@ def syllabus(notebooks: list[Path], report: dict) -> str:
 
 
 def homework_page(src: Path) -> int:
-    """``homework.md`` and the student notebooks under ``homework/``; returns their number."""
+    """``homework.md`` and the student notebooks under ``homework/``, the capstone last; returns the
+    number of assignments (the capstone apart)."""
     names = build_homework.assignments()
     rows = ["| Assignment | Topic | Points (autograded + written) | Colab |", "|---|---|---|---|"]
     for name in names:
@@ -164,7 +165,14 @@ def homework_page(src: Path) -> int:
         colab = project.colab_url(f"notebooks/homework/{name}/{name}.ipynb")
         rows.append(f"| [{name}](homework/{name}/{name}.ipynb) | {topic} | {auto:g} + {manual:g} "
                     f"| [open in Colab]({colab}) |")
-    toc = "\n".join(f"homework/{n}/{n}" for n in names)
+    capstone = ROOT / "notebooks" / "homework" / "capstone" / "capstone.ipynb"
+    (src / "homework" / "capstone").mkdir(parents=True, exist_ok=True)
+    shutil.copy(capstone, src / "homework" / "capstone" / capstone.name)
+    topic = nbformat.read(capstone, as_version=4).metadata["course"]["topic"]
+    colab = project.colab_url("notebooks/homework/capstone/capstone.ipynb")
+    rows.append(f"| [capstone](homework/capstone/capstone.ipynb) | {topic} | points from the hidden songs' "
+                f"scores | [open in Colab]({colab}) |")
+    toc = "\n".join(f"homework/{n}/{n}" for n in [*names, "capstone"])
     (src / "homework.md").write_text(
         "# Homework\n\nGraded assignments that build on the notebooks. Each is a notebook with questions "
         "answered in code (checked by public tests you run yourself, `grader.check(\"q1\")`, and by hidden "
