@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .. import metrics
 from ._common import report
 
-__all__ = ["check_plain_projection", "check_plain_decomposition"]
+__all__ = ["check_plain_projection", "check_plain_decomposition", "check_frame_median"]
 
 
 def check_plain_projection(answer, reference, estimate, *, name: str = "s_target") -> bool:
@@ -99,3 +101,41 @@ def check_plain_decomposition(answer, references, estimate, *, index: int = 0) -
         return report(False, "s_target + e_interf is the projection onto all the true sources together: solve the "
                              "least-squares problem refs.T @ c = x (np.linalg.lstsq) and take refs.T @ c.")
     return report(True, "the three parts match metrics.decompose(..., filter_length=1).")
+
+
+def check_frame_median(frame_snr, median_snr, reference, estimate, *, sr: int) -> bool:
+    """Exercise of ``06_evaluation``: the SNR of every whole 1 s frame (NaN where the reference is
+    silent) and their median over the frames that have a value, as museval aggregates.
+
+    Parameters
+    ----------
+    frame_snr : np.ndarray or None, shape ``(len(reference) // sr,)``
+    median_snr : float or None
+    reference, estimate : np.ndarray, shape ``(n_samples,)``
+    sr : int
+        Samples per frame (1 s).
+    """
+    if frame_snr is None or median_snr is None:
+        return report(False, "`frame_snr` or `median_snr` is still None: replace None with your answers.")
+    n_frames = len(reference) // sr
+    cut = n_frames * sr
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", metrics.SilenceWarning)  # silent frames are NaN, as museval's
+        want = np.asarray(metrics.snr(np.reshape(reference[:cut], (n_frames, sr)),
+                                      np.reshape(estimate[:cut], (n_frames, sr))), dtype=np.float64).reshape(n_frames)
+    got = np.asarray(frame_snr, dtype=np.float64)
+    if got.shape != want.shape:
+        return report(False, f"`frame_snr` has shape {got.shape}: one value per whole frame, {n_frames} frames of "
+                             f"{sr} samples (a last, partial frame is left out).")
+    if not np.array_equal(np.isnan(got), np.isnan(want)):
+        return report(False, "NaN exactly where the reference's frame is silent (all zeros), a number elsewhere.")
+    known = ~np.isnan(want)
+    if not np.allclose(got[known], want[known], atol=1e-3):
+        return report(False, "per frame: 10 log10(sum of s**2 / sum of (s - estimate)**2) over that frame's samples.")
+    median = float(np.nanmedian(want))
+    if not np.isclose(float(median_snr), median, atol=1e-3):
+        return report(False, f"`median_snr` is the median of the frames' values with the NaN left out (np.nanmedian): "
+                             f"{median:.2f} dB.")
+    whole = float(metrics.snr(reference, estimate))
+    return report(True, f"median over {int(known.sum())} frames {median:.1f} dB; over the whole signal at once "
+                        f"{whole:.1f} dB.")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import spectral
+from .. import metrics, phase, spectral
 from ._common import report
 
-__all__ = ["check_griffin_lim_step", "check_spectral_convergence"]
+__all__ = ["check_griffin_lim_step", "check_spectral_convergence", "check_iterations"]
 
 
 def check_griffin_lim_step(answer, previous, magnitude, *, length: int | None = None) -> bool:
@@ -90,3 +90,40 @@ def check_spectral_convergence(answer, magnitude, signals) -> bool:
     if np.allclose(got, 10 * np.log10(ratio), atol=1e-3):
         return report(False, "a ratio of norms (amplitudes) is 20 log10 in dB, not 10 log10.")
     return report(False, "take ‖|STFT(y_i)| - A_i‖ over all bins, divide by ‖A_i‖ and convert to dB.")
+
+
+def check_iterations(sdr_by_iter, best_iter, magnitude, mixture_stft, sources, *, iters, length: int) -> bool:
+    """Exercise of ``03_phase_reconstruction``: the mean SDR after each number of Griffin-Lim
+    iterations started from the mixture's phase, and the best of them.
+
+    Parameters
+    ----------
+    sdr_by_iter : dict of int to float, or None
+        Iterations to the mean SDR (dB, ``metrics.bss_eval``) of the four resynthesised sources.
+    best_iter : int or None
+        The number of iterations of ``iters`` with the highest mean SDR.
+    magnitude : np.ndarray, shape ``(n_sources, n_freq, n_frames)``
+    mixture_stft : np.ndarray, shape ``(n_freq, n_frames)``
+        Its phase starts Griffin-Lim.
+    sources : np.ndarray, shape ``(n_sources, n_samples)``
+        The true sources.
+    iters : sequence of int
+    length : int
+    """
+    if sdr_by_iter is None or best_iter is None:
+        return report(False, "`sdr_by_iter` or `best_iter` is still None: replace None with your answers.")
+    if not isinstance(sdr_by_iter, dict) or sorted(sdr_by_iter) != sorted(iters):
+        return report(False, f"`sdr_by_iter` maps each of {tuple(iters)} iterations to one mean SDR.")
+    want = {k: float(np.mean(metrics.bss_eval(sources, phase.griffin_lim(
+        magnitude, n_iter=k, init_phase=mixture_stft, length=length)).sdr)) for k in iters}
+    wrong = [k for k in iters if not abs(float(sdr_by_iter[k]) - want[k]) <= 0.01]
+    if wrong:
+        k = wrong[0]
+        return report(False, f"after {k} iterations the mean SDR is {want[k]:.2f} dB, not {float(sdr_by_iter[k]):.2f}: "
+                             f"resynthesise all four sources with phase.griffin_lim(A, n_iter={k}, init_phase=Y, "
+                             f"length=n) and average metrics.bss_eval(sources, y).sdr.")
+    best = max(want, key=want.get)
+    if best_iter != best:
+        return report(False, f"`best_iter` is the number of iterations with the highest mean SDR: {best}.")
+    return report(True, "mean SDR " + ", ".join(f"{v:.2f} dB after {k}" for k, v in want.items())
+                  + f" iterations: {best} is the best of them.")
