@@ -130,7 +130,9 @@ def test_landing_page_has_the_syllabus_with_goals_run_time_and_colab(built, site
     assert goals[0].startswith("write down the mixture model")
     wall = json.loads((out / "report.json").read_text())["rows"][0]["wall_s"]
     assert f"ran in {wall / 60:.1f} min" in entry.get_text()
-    assert entry.find("a", string="open in Colab")["href"] == project.colab_url(f"notebooks/{NOTEBOOK}.ipynb")
+    badge = entry.find("img", alt="Open in Colab")
+    assert badge.find_parent("a")["href"] == project.colab_url(f"notebooks/{NOTEBOOK}.ipynb")
+    assert (site / badge["src"]).is_file()  # the site's own copy, not an image on colab's server
     assert "What separation is" in entry.get_text()  # the topic from the notebook's metadata
     # the left-hand table of contents: the notebook, the homework (each assignment), slides, leaderboard
     nav = {a["href"] for a in page.select("nav.bd-docs-nav a")}

@@ -57,6 +57,7 @@ MP3_QUALITY = 0.0          # libsndfile's compression level for MP3: 0 is LAME's
 PAGE_LIMIT_MB = 5.0        # a page with its figures
 SITE_LIMIT_MB = 60.0       # the whole site in fast mode
 AUDIO_DIR = "_static/audio"
+COLAB_BADGE = "![Open in Colab](_static/colab-badge.svg)"  # drawn for the site: the usual badge is an image on colab's server
 
 WAV_SOURCE = re.compile(r'<source src="data:audio/wav;base64,([A-Za-z0-9+/=\s]+)" type="audio/wav"\s*/?>')
 EMBEDDED_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
@@ -145,7 +146,7 @@ def syllabus(notebooks: list[Path], report: dict) -> str:
         run = f"ran in {row['wall_s'] / 60:.1f} min on {report['cores']} CPU cores" if row else "not run"
         colab = project.colab_url(f"notebooks/{path.name}")
         items = "\n".join(f"   {i}. {g}" for i, g in enumerate(goals(nb), 1))
-        blocks.append(f"- **[{title}]({path.stem}.ipynb)** ({run}; [open in Colab]({colab}))\n\n"
+        blocks.append(f"- **[{title}]({path.stem}.ipynb)** ({run}) [{COLAB_BADGE}]({colab})\n\n"
                       f"   {nb.metadata.get('course', {}).get('topic', '')}\n\n{items}")
     return "\n\n".join(blocks)
 
@@ -164,14 +165,14 @@ def homework_page(src: Path) -> int:
         topic = nbformat.read(source, as_version=4).metadata.get("course", {}).get("topic", "")
         colab = project.colab_url(f"notebooks/homework/{name}/{name}.ipynb")
         rows.append(f"| [{name}](homework/{name}/{name}.ipynb) | {topic} | {auto:g} + {manual:g} "
-                    f"| [open in Colab]({colab}) |")
+                    f"| [{COLAB_BADGE}]({colab}) |")
     capstone = ROOT / "notebooks" / "homework" / "capstone" / "capstone.ipynb"
     (src / "homework" / "capstone").mkdir(parents=True, exist_ok=True)
     shutil.copy(capstone, src / "homework" / "capstone" / capstone.name)
     topic = nbformat.read(capstone, as_version=4).metadata["course"]["topic"]
     colab = project.colab_url("notebooks/homework/capstone/capstone.ipynb")
     rows.append(f"| [capstone](homework/capstone/capstone.ipynb) | {topic} | points from the hidden songs' "
-                f"scores | [open in Colab]({colab}) |")
+                f"scores | [{COLAB_BADGE}]({colab}) |")
     toc = "\n".join(f"homework/{n}/{n}" for n in [*names, "capstone"])
     (src / "homework.md").write_text(
         "# Homework\n\nGraded assignments that build on the notebooks. Each is a notebook with questions "
