@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from scipy import signal
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
@@ -82,7 +83,7 @@ def test_the_stem_images_add_up_to_a_stereo_mixture():
     wet = out["vocals"] - mixing.pan(strips["vocals"], 0.0)
     impulse = mixing.room(sr=SR, t60=0.6, seed=4)
     n = strips["vocals"].size
-    expected = 10 ** (-10 / 20) * np.convolve(strips["vocals"], impulse[1])[:n]
+    expected = 10 ** (-10 / 20) * signal.fftconvolve(strips["vocals"], impulse[1])[:n]  # direct: 25 s
     body = slice(0, n - int(mixing.TAIL_FADE * SR) - 1)  # the last 50 ms fade out
     np.testing.assert_allclose(wet[1, body], expected[body], atol=1e-4)
     assert np.all(out["mixture"][:, -1] == 0)
