@@ -15,6 +15,7 @@ One module per concern, mirroring the notebooks (the number says where each is t
 - :mod:`course_utils.methods` - every separation method as ``method(track) -> {stem: estimate}`` (02-07)
 - :mod:`course_utils.phase` - copying phase and Griffin-Lim (03)
 - :mod:`course_utils.classical` - HPSS, REPET, REPET-SIM, NMF (04)
+- :mod:`course_utils.scores` - score-informed NMF with the bundled songs' MIDI (04)
 - :mod:`course_utils.models` - the U-Net and the Separator around it (05)
 - :mod:`course_utils.training` - the remixing dataset and the training loop (05)
 - :mod:`course_utils.metrics` - SDR/SIR/SAR (BSS Eval), SI-SDR, SNR; ``evaluate``/``summarise``, the one scoring path (06)

@@ -32,7 +32,7 @@ import numpy as np
 from . import audio, classical, masks, spatial, spectral, state_of_the_art
 from .data import STEMS
 
-__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "unet", "demucs"]
+__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "score_informed", "unet", "demucs"]
 
 
 def _masked(track, masks_fn) -> np.ndarray:
@@ -322,6 +322,42 @@ def nmf(templates: dict, *, n_iter: int = 50):
         return dict(zip(STEMS, _masked(track, lambda S, sr: classical.supervised_nmf(S, bank, n_iter=n_iter)[0])))
 
     return separate
+
+
+def score_informed(*, stems=STEMS, shift_s: float = 0.0, drop_every: int = 0, **options):
+    """Score-informed NMF (:func:`course_utils.scores.score_informed_nmf`) with each song's own
+    scores (``track.info["score"]``, the bundled set's MIDI files), all four stems modelled.
+
+    Parameters
+    ----------
+    stems : sequence of str
+        The stems to return (every stem of the score is modelled whatever this says).
+    shift_s, drop_every
+        Make the score slightly wrong first (:func:`course_utils.scores.perturbed`).
+    **options
+        For :func:`course_utils.scores.score_informed_nmf` (``n_iter``, tolerances, ``power``).
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}``; it raises for a track without scores.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``, section 5.
+    """
+    from . import scores
+
+    def separate(track):
+        paths = track.info.get("score")
+        if not paths:
+            raise ValueError(f"{track.name} has no score: score-informed separation needs the bundled set's MIDI.")
+        notes = {s: scores.perturbed(scores.read_notes(paths[s]), shift_s=shift_s, drop_every=drop_every)
+                 for s in STEMS}
+        estimates = _masked(track, lambda S, sr: scores.score_informed_nmf(S, notes, sr=sr, **options)[0])
+        return {s: x for s, x in zip(STEMS, estimates) if s in stems}
+
+    return per_channel(separate)
 
 
 def unet(*, stems=STEMS, device=None, multichannel_wiener: int | None = None):
