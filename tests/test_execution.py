@@ -3,6 +3,7 @@ socket behind the cell's back (the cause of the 600 s waits after notebook 01's 
 
 import nbformat
 from nbclient import NotebookClient, output_widget
+from nbclient.exceptions import CellTimeoutError
 
 from course_utils.execution import notebook_client
 
@@ -29,17 +30,24 @@ def shell_sends_while_running(client, monkeypatch) -> list[str]:
         return publish(self, msg_type, **kwargs)
 
     monkeypatch.setattr(output_widget.OutputWidget, "_publish_msg", spy)
-    client.execute()
+    try:
+        client.execute()
+    except CellTimeoutError:
+        sent.append("the cell timed out")  # the stall itself: the reply sat there until the timeout
     return sent
 
 
 def test_plain_nbclient_writes_to_the_shell_socket_for_an_output_widget(tmp_path, monkeypatch):
-    """What the helper avoids, shown: the slider's Output widget makes nbclient send ``comm_msg``s,
-    and the figure and print end up inside the widget's state, not in the cell."""
+    """What the helper avoids, shown: the slider's Output widget makes nbclient send ``comm_msg``s
+    while it waits for the cell's reply. In one clean run of the suite this very test then waited
+    its whole 60 s cell timeout (the reply was there: the poll's last look found it), so the
+    timeout here is short and such a stall is allowed: the sends are what is checked."""
     nb = slider_notebook()
-    client = NotebookClient(nb, timeout=60, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
-    assert shell_sends_while_running(client, monkeypatch)
-    assert [o["output_type"] for o in nb.cells[1].outputs] == ["display_data"]  # the widget view only
+    client = NotebookClient(nb, timeout=10, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
+    sent = shell_sends_while_running(client, monkeypatch)
+    assert "comm_msg" in sent
+    if "the cell timed out" not in sent:
+        assert [o["output_type"] for o in nb.cells[1].outputs] == ["display_data"]  # the widget view only
 
 
 def test_the_course_client_sends_nothing_and_keeps_what_the_widget_shows(tmp_path, monkeypatch):
