@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import html
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -288,8 +289,6 @@ def grade_capstone(submissions: Path, hidden: Path, out: Path, *, limits: Limits
     """Grade every entry of ``submissions`` on the hidden songs of ``hidden``; write the grades,
     the feedback and the class leaderboard into ``out``; return the leaderboard.
     """
-    from concurrent.futures import ThreadPoolExecutor
-
     songs = hidden_songs(hidden, split=split)
     subs = read_submissions(submissions, limits)
     with CapstoneGrader(songs, limits=limits, hide=(submissions, hidden, out), tmp_dir=tmp_dir,
