@@ -50,7 +50,7 @@ __all__ = [
     "EPS", "hpss_filters", "hpss", "beat_spectrum", "repeating_period", "repeating_model",
     "repeating_mask", "high_pass_bins", "RepetResult", "repet", "cosine_similarity", "SELECTIONS", "similar_frames",
     "repet_sim_model",
-    "repet_sim", "nmf", "learn_templates", "supervised_nmf",
+    "repet_sim", "nmf", "learn_templates", "supervised_nmf", "oracle_grouping", "component_masks",
     "import_nussl",
 ]
 
@@ -754,9 +754,86 @@ def supervised_nmf(V, templates, *, n_iter: int = 100, power: float = 1.0, rando
     _, H, cost = nmf(V, W=W, n_iter=n_iter, update_W=False, random_state=random_state)
     bounds = np.cumsum([0] + sizes)
     models = np.stack([templates[i] @ H[bounds[i]:bounds[i + 1]] for i in range(len(templates))])
+    return _model_masks(models, power), H, cost
+
+
+def _model_masks(models, power: float) -> np.ndarray:
+    """Ratio masks ``models**p / sum models**p`` of ``(n_sources, n_freq, n_frames)`` models, summing to 1."""
     P = models ** power
-    masks = (P + EPS) / (P.sum(axis=0) + len(P) * EPS)
-    return masks, H, cost
+    return (P + EPS) / (P.sum(axis=0) + len(P) * EPS)
+
+
+def oracle_grouping(W, H, sources) -> np.ndarray:
+    """Which source each NMF component belongs to, decided by looking at the true sources.
+
+    Blind NMF (:func:`nmf` on a mixture, no templates, no score) finds components but not whose
+    they are. This grouping cheats: component ``k``'s rank-one part ``V_k = W[:, k] H[k]`` goes to
+    the source whose true magnitude spectrogram ``X_i`` it resembles most, by cosine similarity
+    ``<V_k, X_i> / (||V_k|| ||X_i||)`` over all bins. No separation method can do this (it needs
+    the answer); it is an upper bound of what clustering the components could reach.
+
+    Parameters
+    ----------
+    W : np.ndarray, shape ``(n_freq, n_components)``
+        Templates (:func:`nmf`).
+    H : np.ndarray, shape ``(n_components, n_frames)``
+        Activations.
+    sources : np.ndarray, shape ``(n_sources, n_freq, n_frames)``
+        The true sources' magnitude spectrograms.
+
+    Returns
+    -------
+    np.ndarray, int, shape ``(n_components,)``
+        The source index of each component (every component gets exactly one; a source may
+        get none).
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``, section 4.3.
+    """
+    W, H = _magnitude(W, "W"), _magnitude(H, "H")
+    X = audio.valid_magnitude(sources, name="sources", ndim=3, shape="(n_sources, n_freq, n_frames)").astype(np.float64)
+    if W.shape[1] != H.shape[0] or X.shape[1:] != (W.shape[0], H.shape[1]):
+        raise ValueError(f"W {W.shape}, H {H.shape} and sources {X.shape} do not fit: need (F, K), (K, T), (n, F, T).")
+    inner = np.einsum("fk,ift,kt->ik", W, X, H)                    # <W_k H_k, X_i> without forming W_k H_k
+    norms = np.linalg.norm(X.reshape(len(X), -1), axis=1)[:, None] * np.linalg.norm(W, axis=0) * np.linalg.norm(H, axis=1)
+    return np.argmax(inner / np.maximum(norms, np.finfo(np.float64).tiny), axis=0)
+
+
+def component_masks(W, H, labels, *, n_sources: int, power: float = 1.0) -> np.ndarray:
+    """Ratio masks from groups of NMF components: source ``i``'s model is the sum of its components.
+
+    ``V_i = W[:, labels == i] @ H[labels == i]`` and ``M_i = V_i**p / sum_j V_j**p``, as in
+    :func:`supervised_nmf` (where the groups are the sources' template blocks).
+
+    Parameters
+    ----------
+    W : np.ndarray, shape ``(n_freq, n_components)``
+    H : np.ndarray, shape ``(n_components, n_frames)``
+    labels : np.ndarray of int, shape ``(n_components,)``
+        The source of each component, in ``0 .. n_sources - 1`` (:func:`oracle_grouping`).
+    n_sources : int
+    power : float > 0
+        Exponent of the ratio mask.
+
+    Returns
+    -------
+    np.ndarray, float64, shape ``(n_sources, n_freq, n_frames)``
+        Sum to 1 over the sources (a source without components gets a mask of about 0).
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``, section 4.3.
+    """
+    W, H = _magnitude(W, "W"), _magnitude(H, "H")
+    labels = np.asarray(labels)
+    n_sources = audio.valid_int(n_sources, name="n_sources")
+    if labels.shape != (W.shape[1],) or not np.issubdtype(labels.dtype, np.integer) \
+            or labels.min(initial=0) < 0 or labels.max(initial=0) >= n_sources:
+        raise ValueError(f"labels must be {W.shape[1]} integers in 0..{n_sources - 1}, got {labels!r}.")
+    if not power > 0:
+        raise ValueError(f"power must be positive, got {power!r}.")
+    return _model_masks(np.stack([W[:, labels == i] @ H[labels == i] for i in range(n_sources)]), power)
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ here *builds* such a method (settings in, method out):
 - :func:`oracle`: an oracle mask computed from the true stems (02);
 - :func:`pan`: masks from where each stem sits in a stereo mix (02, section 6);
 - :func:`hpss`, :func:`repet`, :func:`repet_sim`, :func:`nmf`: the classical methods (04),
-  masks from the mixture's magnitude applied to its STFT;
+  masks from the mixture's magnitude applied to its STFT; :func:`blind_nmf` and
+  :func:`score_informed`, NMF without training data (04, section 4.3);
 - :func:`unet`: the shipped U-Nets (05);
 - :func:`demucs`: a pretrained waveform model such as Hybrid Demucs (07).
 
@@ -32,7 +33,7 @@ import numpy as np
 from . import audio, classical, masks, spatial, spectral, state_of_the_art
 from .data import STEMS
 
-__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "score_informed", "unet", "demucs"]
+__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "blind_nmf", "score_informed", "unet", "demucs"]
 
 
 def _masked(track, masks_fn) -> np.ndarray:
@@ -322,6 +323,49 @@ def nmf(templates: dict, *, n_iter: int = 50):
         return dict(zip(STEMS, _masked(track, lambda S, sr: classical.supervised_nmf(S, bank, n_iter=n_iter)[0])))
 
     return separate
+
+
+def blind_nmf(*, n_components: int = 64, n_iter: int = 50, power: float = 1.0, random_state: int = 0):
+    """Blind NMF: the mixture's magnitude factorised with no templates and no score
+    (:func:`course_utils.classical.nmf`), the components grouped into stems by the oracle
+    grouping (:func:`course_utils.classical.oracle_grouping`).
+
+    The factorisation is blind, the grouping is not: each component goes to the stem whose
+    true spectrogram it resembles most, so the method looks at the true stems (as
+    :func:`oracle` does) and is an upper bound of what clustering the components could reach.
+
+    Parameters
+    ----------
+    n_components : int
+        The rank of the factorisation, shared by all four stems.
+    n_iter : int
+        Iterations (templates and activations both updated).
+    power : float
+        Exponent of the ratio masks (:func:`course_utils.classical.component_masks`).
+    random_state : int
+        Seeds the factorisation's random start.
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}`` for the four stems; a stereo track is factorised
+        channel by channel. The masks sum to 1, so the estimates add up to the mixture.
+
+    Notes
+    -----
+    Taught in ``04_classical_separation``, section 4.3.
+    """
+    def separate(track):
+        sources = np.abs(spectral.stft(track.sources))                        # (4, n_freq, n_frames): the oracle's
+
+        def masks_fn(S, sr):
+            W, H, _ = classical.nmf(S, n_components=n_components, n_iter=n_iter, random_state=random_state)
+            labels = classical.oracle_grouping(W, H, sources)
+            return classical.component_masks(W, H, labels, n_sources=len(STEMS), power=power)
+
+        return dict(zip(STEMS, _masked(track, masks_fn)))
+
+    return per_channel(separate)
 
 
 def score_informed(*, stems=STEMS, shift_s: float = 0.0, drop_every: int = 0, **options):
