@@ -8,6 +8,7 @@ order of :data:`METHODS`:
   estimate), **REPET** and **REPET-SIM** (their foreground is the vocals estimate) and
   supervised **NMF** (templates learned on training songs, all four stems);
 - the **U-Net** of notebook 05, one shipped checkpoint per stem;
+- the **waveform model** of notebook 08 (a tiny Demucs), one shipped checkpoint for all four stems;
 - a pretrained **Hybrid Demucs** (:mod:`course_utils.state_of_the_art`), where its weights
   could be loaded;
 - the **oracle** masks of notebook 02 (binary, ratio, Wiener-like), reference points that
@@ -35,11 +36,12 @@ from .metrics import definition_words
 
 __all__ = ["METHODS", "KINDS", "COLORS", "default_methods", "to_markdown", "plot", "build_dir", "write"]
 
-METHODS = ("mixture", "HPSS", "REPET", "REPET-SIM", "NMF", "U-Net", "Hybrid Demucs",
+METHODS = ("mixture", "HPSS", "REPET", "REPET-SIM", "NMF", "U-Net", "Waveform model", "Hybrid Demucs",
            "oracle IBM", "oracle IRM", "oracle Wiener")
 """The course's methods, in the order tables list them."""
 KINDS = {"mixture": "baseline", "HPSS": "classical", "REPET": "classical", "REPET-SIM": "classical",
-         "NMF": "classical", "U-Net": "trained here", "Hybrid Demucs": "pretrained",
+         "NMF": "classical", "U-Net": "trained here", "Waveform model": "trained here",
+         "Hybrid Demucs": "pretrained",
          "oracle IBM": "oracle", "oracle IRM": "oracle", "oracle Wiener": "oracle"}
 """What kind of method each one is: the oracles see the true stems; they are reference points, not competitors."""
 COLORS = {"baseline": "0.55", "classical": "#1f77b4", "trained here": "#2ca02c", "pretrained": "#9467bd",
@@ -52,7 +54,7 @@ COLORS = {"baseline": "0.55", "classical": "#1f77b4", "trained here": "#2ca02c",
 
 
 def default_methods(*, train_tracks=None, nmf_templates=None, nmf_iter: int = 50, unet: bool = True,
-                    demucs_model=None, demucs_kwargs=None, device=None) -> dict:
+                    waveform: bool = True, demucs_model=None, demucs_kwargs=None, device=None) -> dict:
     """The course's methods, ready for :func:`course_utils.metrics.evaluate`, in :data:`METHODS` order.
 
     Parameters
@@ -67,6 +69,8 @@ def default_methods(*, train_tracks=None, nmf_templates=None, nmf_iter: int = 50
         Iterations of supervised NMF per song.
     unet : bool
         Include the shipped U-Nets (notebook 05).
+    waveform : bool
+        Include the shipped waveform model (notebook 08).
     demucs_model : torch.nn.Module, optional
         A waveform model with ``sources`` (e.g. from
         :func:`course_utils.state_of_the_art.load_pretrained_hdemucs`); left out if None.
@@ -74,7 +78,7 @@ def default_methods(*, train_tracks=None, nmf_templates=None, nmf_iter: int = 50
         Keyword arguments of :func:`course_utils.state_of_the_art.separate_waveform`
         (``segment``, ``overlap``, ``model_sr``, ...).
     device : str or torch.device, optional
-        Where the U-Nets run.
+        Where the U-Nets and the waveform model run.
 
     Returns
     -------
@@ -93,6 +97,8 @@ def default_methods(*, train_tracks=None, nmf_templates=None, nmf_iter: int = 50
         chosen["NMF"] = methods.nmf(nmf_templates, n_iter=nmf_iter)
     if unet:
         chosen["U-Net"] = methods.unet(device=device)
+    if waveform:
+        chosen["Waveform model"] = methods.waveform(device=device)
     if demucs_model is not None:
         chosen["Hybrid Demucs"] = methods.demucs(demucs_model, **dict(demucs_kwargs or {}))
     for kind, name in (("ibm", "oracle IBM"), ("irm", "oracle IRM"), ("wiener", "oracle Wiener")):

@@ -13,6 +13,7 @@ here *builds* such a method (settings in, method out):
   masks from the mixture's magnitude applied to its STFT; :func:`blind_nmf` and
   :func:`score_informed`, NMF without training data (04, section 4.3);
 - :func:`unet`: the shipped U-Nets (05);
+- :func:`waveform`: the shipped waveform model, a tiny Demucs (08);
 - :func:`demucs`: a pretrained waveform model such as Hybrid Demucs (07).
 
 Two wrappers adapt a method to other data: :func:`per_channel` runs a mono method on each
@@ -33,7 +34,7 @@ import numpy as np
 from . import audio, classical, masks, spatial, spectral, state_of_the_art
 from .data import STEMS
 
-__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "blind_nmf", "score_informed", "unet", "demucs"]
+__all__ = ["per_channel", "at_rate", "mixture", "oracle", "pan", "hpss", "repet", "repet_sim", "learn_nmf_templates", "nmf", "blind_nmf", "score_informed", "unet", "waveform", "demucs"]
 
 
 def _masked(track, masks_fn) -> np.ndarray:
@@ -451,6 +452,40 @@ def unet(*, stems=STEMS, device=None, multichannel_wiener: int | None = None):
         return dict(zip(separators, estimates.reshape((len(separators),) + track.mixture.shape)))
 
     return separate
+
+
+def waveform(name: str | None = None, *, stems=STEMS, device=None):
+    """A shipped waveform model of notebook 08 (:func:`course_utils.waveform.pretrained`), loaded
+    at the first call; one model gives all four stems. A stereo track is separated channel by channel.
+
+    Parameters
+    ----------
+    name : str, optional
+        Which checkpoint (default :data:`course_utils.waveform.PRETRAINED`).
+    stems : sequence of str
+        The stems to return.
+    device : str or torch.device, optional
+
+    Returns
+    -------
+    callable
+        ``method(track) -> {stem: estimate}``, each estimate shaped like ``track.mixture``.
+
+    Notes
+    -----
+    Taught in ``08_waveform_separation``; used by the leaderboard of ``07_tools_and_state_of_the_art``.
+    """
+    loaded = []
+
+    def separate(track):
+        if not loaded:
+            from . import waveform as wave  # torch takes about 2 s to import: only when asked for
+
+            loaded.append(wave.pretrained(name or wave.PRETRAINED, device=device)[0])
+        estimates = loaded[0].separate(track.mixture)
+        return {s: x for s, x in zip(loaded[0].targets, estimates) if s in stems}
+
+    return per_channel(separate)
 
 
 def demucs(model, **options):

@@ -89,6 +89,8 @@ class UNet(nn.Module):
     Taught in ``05_unet_separation``.
     """
 
+    architecture = "unet"
+
     def __init__(self, *, n_sources: int = 1, width: int = 8, depth: int = 5, kernel_size: int = 5,
                  n_bins: int = N_BINS, dropout: float = 0.5, n_dropout: int = 3, negative_slope: float = 0.2):
         super().__init__()
@@ -379,6 +381,29 @@ class Separator(nn.Module):
         M = self.model(Y.abs())
         return self.istft(M * Y[:, None], mixture.shape[-1])
 
+    def training_loss(self, mixture: torch.Tensor, targets: torch.Tensor, *, loss_fn=None, amp: bool = False):
+        """The loss of one batch: ``loss_fn(masks, |Y|, |X|)`` on magnitudes, default
+        :func:`course_utils.training.masked_l1`.
+
+        Parameters
+        ----------
+        mixture : torch.Tensor, shape ``(batch, n_samples)``
+        targets : torch.Tensor, shape ``(batch, n_targets, n_samples)``
+        loss_fn : callable, optional
+        amp : bool
+            Run the model under float16 autocast (CUDA).
+        """
+        with torch.no_grad():
+            mix_mag = self.stft(mixture).abs()
+            target_mag = self.stft(targets).abs()
+        with torch.autocast(mixture.device.type, dtype=torch.float16, enabled=amp):
+            masks = self.model(mix_mag)
+        if loss_fn is None:
+            from .training import masked_l1  # training imports this module
+
+            loss_fn = masked_l1
+        return loss_fn(masks.float(), mix_mag, target_mag)
+
     # -- inference path: one song, chunked ----------------------------------------------------
 
     def chunk_windows(self, n_frames: int, chunk_frames: int) -> list[tuple[int, int, int, int]]:
@@ -537,8 +562,8 @@ def save(path, model: UNet, *, targets=("vocals",), half: bool = False, **metada
              for k, v in model.state_dict().items()}
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"format": "course_utils.models/1", "config": dict(model.config), "targets": list(targets),
-                "state_dict": state, "metadata": metadata}, path)
+    torch.save({"format": "course_utils.models/1", "architecture": model.architecture, "config": dict(model.config),
+                "targets": list(targets), "state_dict": state, "metadata": metadata}, path)
     return path
 
 
@@ -583,10 +608,18 @@ def from_checkpoint(blob: dict, *, device=None, name: str = "the checkpoint") ->
     """
     if not isinstance(blob, dict) or blob.get("format") != "course_utils.models/1":
         raise ValueError(f"{name} is not a checkpoint written by course_utils.models.save.")
-    model = UNet(**blob["config"])
+    architecture = blob.get("architecture", UNet.architecture)  # the first U-Net checkpoints did not say
+    if architecture == UNet.architecture:
+        model, wrap = UNet(**blob["config"]), Separator
+    else:
+        from . import waveform  # it imports this module
+
+        if architecture != waveform.WaveUNet1d.architecture:
+            raise ValueError(f"{name} holds an unknown architecture {architecture!r}.")
+        model, wrap = waveform.WaveUNet1d(**blob["config"]), waveform.WaveSeparator
     model.load_state_dict({k: (v.float() if v.is_floating_point() else v) for k, v in blob["state_dict"].items()})
     model.to(device or "cpu").eval()
-    return Separator(model, targets=blob["targets"]), blob["metadata"]
+    return wrap(model, targets=blob["targets"]), blob["metadata"]
 
 
 def available_pretrained() -> list[str]:

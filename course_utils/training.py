@@ -475,7 +475,9 @@ class _Run:
 
 def train_epoch(separator: models.Separator, loader, run: _Run, *, epoch: int, loss_fn, device, amp: bool,
                 ema: float | None, start_time: float, callbacks=(), progress: bool = True) -> list[float]:
-    """One pass over the remixed examples: spectrograms, masks, masked loss, one Adam step per batch.
+    """One pass over the remixed examples: the separator's loss of each batch
+    (:meth:`course_utils.models.Separator.training_loss`: spectrograms, masks, masked loss; or
+    :meth:`course_utils.waveform.WaveSeparator.training_loss`), one Adam step per batch.
 
     After every step the moving average of the weights is updated (with ``ema``), a row is
     added to ``run.log.steps`` and the callbacks are called with ``"step"``.
@@ -496,12 +498,7 @@ def train_epoch(separator: models.Separator, loader, run: _Run, *, epoch: int, l
     bar = tqdm(loader, desc=f"epoch {epoch}", leave=False, disable=not progress)
     for mixture, targets in bar:
         mixture, targets = mixture.to(device), targets.to(device)
-        with torch.no_grad():
-            mix_mag = separator.stft(mixture).abs()
-            target_mag = separator.stft(targets).abs()
-        with torch.autocast(device.type, dtype=torch.float16, enabled=amp):
-            masks = model(mix_mag)
-        loss = loss_fn(masks.float(), mix_mag, target_mag)
+        loss = separator.training_loss(mixture, targets, loss_fn=loss_fn, amp=amp)
         run.optimizer.zero_grad(set_to_none=True)
         run.scaler.scale(loss).backward()
         run.scaler.step(run.optimizer)
@@ -573,8 +570,8 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
 
     Parameters
     ----------
-    separator : course_utils.models.Separator
-        Its model is trained in place; its STFT makes the spectrograms.
+    separator : course_utils.models.Separator or course_utils.waveform.WaveSeparator
+        Its model is trained in place; its ``training_loss`` says what a batch costs.
     train_set : RemixDataset
     valid_tracks : sequence of course_utils.data.Track
         Songs to score after every epoch (none: no validation, the last epoch is kept).
@@ -588,7 +585,9 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
     patience : int or None
         Early stopping: epochs without a better validation SDR before stopping (None: never).
     loss : callable, optional
-        ``loss(masks, mixture_mag, target_mag) -> scalar tensor``; default :func:`masked_l1`.
+        For the U-Net, ``loss(masks, mixture_mag, target_mag) -> scalar tensor``, default
+        :func:`masked_l1`; for a waveform model, ``loss(estimates, targets)``, default
+        :func:`course_utils.waveform.waveform_l1`.
     ema : float or None
         Keep an exponential moving average of the weights (and batch-norm statistics),
         ``avg = ema * avg + (1 - ema) * weights`` after every step, and validate, keep and
@@ -665,7 +664,7 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
             break
         t0 = time.perf_counter()
         train_set.set_epoch(epoch)
-        losses = train_epoch(separator, loader, run, epoch=epoch, loss_fn=masked_l1 if loss is None else loss,
+        losses = train_epoch(separator, loader, run, epoch=epoch, loss_fn=loss,
                              device=device, amp=amp, ema=ema, start_time=start_time, callbacks=callbacks,
                              progress=progress)
         train_time = time.perf_counter() - t0
@@ -701,45 +700,70 @@ def train(separator: models.Separator, train_set: RemixDataset, valid_tracks=(),
 # Command line: the same code as the notebook
 
 
-def build_separator(train_tracks, *, target=DEFAULTS["target"], width: int = DEFAULTS["width"], depth: int = DEFAULTS["depth"],
-                    n_bins: int = DEFAULTS["n_bins"]) -> models.Separator:
-    """A fresh U-Net (input statistics from ``train_tracks``) wrapped in a Separator.
+MODELS = ("unet", "wave")
+"""What :func:`build_separator` builds: the spectrogram U-Net (notebook 05) or the waveform model (08)."""
+
+
+def build_separator(train_tracks, *, target=DEFAULTS["target"], model: str = "unet", width: int | None = None,
+                    depth: int | None = None, n_bins: int = DEFAULTS["n_bins"], lstm_layers: int = 2,
+                    glu: bool = True):
+    """A fresh model wrapped in its Separator: the U-Net (input statistics from ``train_tracks``)
+    or the waveform model.
 
     Parameters
     ----------
     train_tracks : sequence of course_utils.data.Track
     target : str or sequence of str
-        The stem(s) to separate; one mask each.
-    width, depth, n_bins : int
-        See :class:`course_utils.models.UNet`.
+        The stem(s) to separate; one mask (or one waveform) each.
+    model : {"unet", "wave"}
+        :class:`course_utils.models.UNet` or :class:`course_utils.waveform.WaveUNet1d`.
+    width, depth : int, optional
+        Of either model; default: the model's own (U-Net: :data:`DEFAULTS`).
+    n_bins : int
+        The U-Net's bins (:class:`course_utils.models.UNet`).
+    lstm_layers, glu
+        The waveform model's BiLSTM layers and gates (:class:`course_utils.waveform.WaveUNet1d`).
 
     Returns
     -------
-    course_utils.models.Separator
+    course_utils.models.Separator or course_utils.waveform.WaveSeparator
 
     Notes
     -----
-    Taught in ``05_unet_separation``.
+    Taught in ``05_unet_separation`` and ``08_waveform_separation``.
     """
     targets = (target,) if isinstance(target, str) else tuple(target)
-    model = models.UNet(n_sources=len(targets), width=width, depth=depth, n_bins=n_bins)
-    model.set_input_statistics(*input_statistics(train_tracks, n_bins=n_bins))
-    return models.Separator(model, targets=targets)
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
+    if model == "wave":
+        from . import waveform
+
+        sizes = {k: v for k, v in dict(width=width, depth=depth).items() if v is not None}
+        net = waveform.WaveUNet1d(n_sources=len(targets), lstm_layers=lstm_layers, glu=glu, **sizes)
+        return waveform.WaveSeparator(net, targets=targets, sr=train_tracks[0].sr)
+    net = models.UNet(n_sources=len(targets), width=DEFAULTS["width"] if width is None else width,
+                      depth=DEFAULTS["depth"] if depth is None else depth, n_bins=n_bins)
+    net.set_input_statistics(*input_statistics(train_tracks, n_bins=n_bins))
+    return models.Separator(net, targets=targets)
 
 
-__all__ += ["build_separator"]
+__all__ += ["MODELS", "build_separator"]
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m course_utils.training",
-                                description="Train the course's U-Net on the bundled set (notebook 05).")
+                                description="Train the course's U-Net (notebook 05) or waveform model (08) on "
+                                            "the bundled set.")
     d = DEFAULTS
     p.add_argument("--target", default=d["target"], nargs="+", choices=data.STEMS, help="stem(s) to separate")
     p.add_argument("--out", required=True, help="where to write the best model (.pt)")
     p.add_argument("--log", help="training log (JSON); default: next to --out, .log.json")
     p.add_argument("--dataset", default="bundled", choices=data.DATASETS)
-    p.add_argument("--width", type=int, default=d["width"])
-    p.add_argument("--depth", type=int, default=d["depth"])
+    p.add_argument("--model", default="unet", choices=MODELS, help="the spectrogram U-Net or the waveform model")
+    p.add_argument("--width", type=int, default=None, help="default: the model's own")
+    p.add_argument("--depth", type=int, default=None, help="default: the model's own")
+    p.add_argument("--lstm-layers", type=int, default=2, help="waveform model: BiLSTM layers (0: none)")
+    p.add_argument("--no-glu", action="store_true", help="waveform model: ReLU instead of gated linear units")
     p.add_argument("--n-bins", type=int, default=d["n_bins"])
     p.add_argument("--n-frames", type=int, default=d["n_frames"], help="frames per training excerpt")
     p.add_argument("--batch-size", type=int, default=d["batch_size"])
@@ -771,8 +795,9 @@ def main(argv=None) -> TrainingLog:
     repro.seed_everything(args.seed)
     train_tracks = data.load_dataset(args.dataset, split="train")
     valid_tracks = data.load_dataset(args.dataset, split="valid")
-    separator = build_separator(train_tracks, target=args.target, width=args.width, depth=args.depth,
-                                n_bins=args.n_bins)
+    separator = build_separator(train_tracks, target=args.target, model=args.model, width=args.width,
+                                depth=args.depth, n_bins=args.n_bins, lstm_layers=args.lstm_layers,
+                                glu=not args.no_glu)
     dataset = RemixDataset(train_tracks, targets=separator.targets, n_frames=args.n_frames,
                            examples_per_epoch=args.examples_per_epoch, p_incoherent=args.p_incoherent,
                            gain_db=args.gain_db, pitch_semitones=args.pitch_semitones, seed=args.seed)

@@ -250,7 +250,7 @@ def test_defaults_are_the_one_source_of_the_signatures_defaults():
                                         "seed")),
                       (training.RemixDataset, ("n_frames", "examples_per_epoch", "p_incoherent", "gain_db",
                                                "pitch_semitones", "seed")),
-                      (training.build_separator, ("target", "width", "depth", "n_bins"))):
+                      (training.build_separator, ("target", "n_bins"))):
         params = inspect.signature(fn).parameters
         assert {k: params[k].default for k in names} == {k: d[k] for k in names}, fn.__name__
     args = vars(training._parser().parse_args(["--out", "model.pt"]))

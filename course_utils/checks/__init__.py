@@ -16,11 +16,12 @@ an unfinished exercise still runs top to bottom.
 - :mod:`.unet_separation` - 05
 - :mod:`.evaluation` - 06
 - :mod:`.tools_and_state_of_the_art` - 07
+- :mod:`.waveform_separation` - 08
 """
 
 from . import (
     _common, classical_separation, evaluation, introduction, masking, phase_reconstruction, stft_and_phase,
-    tools_and_state_of_the_art, unet_separation,
+    tools_and_state_of_the_art, unet_separation, waveform_separation,
 )
 from ._common import *  # noqa: F403
 from .classical_separation import *  # noqa: F403
@@ -31,7 +32,8 @@ from .phase_reconstruction import *  # noqa: F403
 from .stft_and_phase import *  # noqa: F403
 from .tools_and_state_of_the_art import *  # noqa: F403
 from .unet_separation import *  # noqa: F403
+from .waveform_separation import *  # noqa: F403
 
 _MODULES = (_common, introduction, stft_and_phase, masking, phase_reconstruction, classical_separation,
-            unet_separation, evaluation, tools_and_state_of_the_art)
+            unet_separation, evaluation, tools_and_state_of_the_art, waveform_separation)
 __all__ = [name for module in _MODULES for name in module.__all__]
