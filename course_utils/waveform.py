@@ -8,9 +8,9 @@ No STFT anywhere: the network reads the mixture's samples and writes every stem'
   a bidirectional LSTM over the shortest sequence (about 86 steps a second at 22050 Hz with
   four blocks); a decoder of transposed convolutions that mirrors the encoder, with a skip
   connection from each encoder block. The last block gives one waveform per stem.
-  ``lstm_layers=0`` and ``glu=False`` switch off the two ingredients that the Demucs v2
-  ablation found to matter (without the BiLSTM the test SDR fell from 6.28 to 5.40 dB; ReLU
-  instead of GLU: 5.92 dB), so the notebook can train without them.
+  ``lstm_layers=0`` and ``glu=False`` switch off the two architectural ingredients whose
+  removal cost Demucs v2 SDR in its ablation (:data:`course_utils.state_of_the_art.DEMUCS_V2_ABLATION`;
+  the BiLSTM the most), so the notebook can train without them.
 - :class:`WaveSeparator` joins the input normalisation (each mixture divided by its standard
   deviation, the estimates multiplied back), the model and the chunking of whole songs
   (overlapping segments, cross-faded), with the same ``separate`` and ``targets`` as the

@@ -88,7 +88,7 @@ def test_unet_report_is_adapted():
 
 def test_every_benchmark_script_takes_json_and_quick():
     scripts = run_all.discover(ROOT / "benchmarks")
-    assert {run_all.bench_name(s) for s in scripts} >= {"metrics", "grading", "unet", "notebooks"}
+    assert {run_all.bench_name(s) for s in scripts} >= {"metrics", "grading", "unet", "notebooks", "waveform"}
     for script in scripts:
         text = script.read_text()
         assert '"--json"' in text and '"--quick"' in text, script.name
