@@ -62,8 +62,9 @@ COLAB_BADGE = "![Open in Colab](_static/colab-badge.svg)"  # drawn for the site:
 WAV_SOURCE = re.compile(r'<source src="data:audio/wav;base64,([A-Za-z0-9+/=\s]+)" type="audio/wav"\s*/?>')
 EMBEDDED_PNG = re.compile(r'src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
 WIDGET = "application/vnd.jupyter.widget-view+json"
-WIDGET_NOTE = ("<p class='course-widget-note'><em>Sliders here change the output above when the notebook runs "
-               "(Colab or JupyterLab): they need a live kernel. This page shows their first setting.</em></p>")
+WIDGET_NOTE = ("<p class='course-widget-note'><em>Interactive controls (sliders, buttons) stand here when the "
+               "notebook runs in Colab or JupyterLab: they need a live kernel. This page shows what the cell "
+               "printed and drew without them.</em></p>")
 
 
 def audio_to_files(markup: str, audio_dir: Path, *, prefix: str) -> str:
