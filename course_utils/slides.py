@@ -63,8 +63,9 @@ def metric_definitions() -> pd.DataFrame:
     return df
 
 
-def _cell(value, digits: int | None, na_rep: str) -> str:
-    """One ``<td>``: numbers right-aligned (class ``num``), floats with ``digits`` decimals, booleans yes/no."""
+def _cell(value, digits: int | None, na_rep: str, ceiling: float | None = None) -> str:
+    """One ``<td>``: numbers right-aligned (class ``num``), floats with ``digits`` decimals, booleans yes/no;
+    finite numbers above ``ceiling`` as "> ceiling"."""
     if isinstance(value, (bool, np.bool_)):
         return f"<td>{'yes' if value else 'no'}</td>"
     if isinstance(value, numbers.Real):
@@ -74,6 +75,8 @@ def _cell(value, digits: int | None, na_rep: str) -> str:
             text = na_rep
         elif np.isinf(value):
             text = "∞" if value > 0 else "−∞"
+        elif ceiling is not None and value > ceiling:
+            text = f"&gt; {ceiling:g}"
         else:
             text = f"{value:.{digits}f}" if digits is not None else f"{value:g}"
         return f'<td class="num">{text.replace("-", "−")}</td>'
@@ -81,7 +84,8 @@ def _cell(value, digits: int | None, na_rep: str) -> str:
 
 
 def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight: Sequence = (),
-               digits: int | Mapping[str, int] | None = None, index: bool = False, na_rep: str = "N/A") -> HTML:
+               digits: int | Mapping[str, int] | None = None, index: bool = False, na_rep: str = "N/A",
+               ceiling: float | None = None) -> HTML:
     """Render a DataFrame as a plain HTML table for a slide.
 
     Parameters
@@ -98,6 +102,9 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight: Seque
         Also show the index as the first column.
     na_rep : str
         What a missing value shows (the lecture notes write N/A).
+    ceiling : float, optional
+        Finite numbers above it show as "> ceiling" (e.g. the SDR of a hidden reference, which
+        is only finite by round-off); infinities still show as ∞.
 
     Returns
     -------
@@ -114,7 +121,7 @@ def html_table(df: pd.DataFrame, *, caption: str | None = None, highlight: Seque
     rows = []
     for key, row in zip(keys, frame.itertuples(index=False)):
         cls = ' class="highlight"' if key in highlight else ""
-        rows.append(f"<tr{cls}>" + "".join(_cell(v, places.get(c), na_rep) for c, v in zip(frame.columns, row))
+        rows.append(f"<tr{cls}>" + "".join(_cell(v, places.get(c), na_rep, ceiling) for c, v in zip(frame.columns, row))
                     + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return HTML(f'<table class="course-table">{cap}<thead><tr>{head}</tr></thead>'
