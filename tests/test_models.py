@@ -212,11 +212,14 @@ def test_shipped_vocals_model_beats_the_mixture_on_every_test_song_by_a_clear_ma
 def test_checkpoint_readme_table_is_what_the_training_logs_say():
     """The numbers in course_utils/checkpoints/README.md are read off the logs, not remembered."""
     readme = (models.CHECKPOINT_DIR / "README.md").read_text()
-    for target in models.available_pretrained():
-        log = training.TrainingLog.load(models.CHECKPOINT_DIR / f"unet_{target}.log.json")
-        row = next(line for line in readme.splitlines() if line.startswith(f"| `unet_{target}.pt`"))
+    from course_utils import waveform
+
+    names = [f"unet_{target}" for target in models.available_pretrained()]
+    for name in names + [waveform.PRETRAINED, waveform.PRETRAINED_ABLATION]:
+        log = training.TrainingLog.load(models.CHECKPOINT_DIR / f"{name}.log.json")
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}.pt`"))
         cells = [c.strip() for c in row.strip("|").split("|")]
-        size_mb = (models.CHECKPOINT_DIR / f"unet_{target}.pt").stat().st_size / 1e6
+        size_mb = (models.CHECKPOINT_DIR / f"{name}.pt").stat().st_size / 1e6
         assert cells[1] == f"{size_mb:.2f} MB"
         assert cells[2].startswith(f"{log.best_epoch} / {len(log.epochs)}")
         assert cells[3] == f"{log.best_sdr:.2f}"
