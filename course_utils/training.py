@@ -1,11 +1,13 @@
-"""Training the U-Net: a remixing dataset, a plain training loop, validation SDR, checkpoints.
+"""Training the U-Net and the waveform model: a remixing dataset, a plain training loop,
+validation SDR, checkpoints.
 
 - :class:`RemixDataset` draws random excerpts of the training songs and remixes their stems
   on the fly: every stem gets a random gain, and with probability ``p_incoherent`` each stem
   comes from a different song (an *incoherent* mixture), so the network sees far more
   mixtures than there are songs. Seeded: item ``i`` of epoch ``e`` is always the same.
-- :func:`train` is the loop: L1 loss between the masked mixture magnitude and the target
-  magnitude, Adam with a cosine learning-rate schedule, a tqdm progress bar, the validation
+- :func:`train` is the loop: the separator's own loss of each batch (for the U-Net, L1 between
+  the masked mixture magnitude and the target magnitude; for the waveform model of notebook 08,
+  L1 between the samples), Adam with a cosine learning-rate schedule, a tqdm progress bar, the validation
   SDR (:mod:`course_utils.metrics`, :func:`target_sdr`) after every epoch, the best model kept
   (optionally of an exponential moving average of the weights), early stopping, a time limit,
   mixed precision on a GPU, deterministic for a seed (on the CPU), resumable from its state
@@ -13,7 +15,7 @@
 - ``python -m course_utils.training --help`` runs the same code from a terminal; it is how
   the shipped checkpoints were made (their command is stored in them).
 
-Taught in ``05_unet_separation``.
+Taught in ``05_unet_separation``; the waveform model is trained with it in ``08_waveform_separation``.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ import torch
 from IPython.display import display
 from tqdm.auto import tqdm
 
-from . import data, metrics, models, repro, spectral
+from . import data, metrics, models, repro, spectral, waveform
 
 __all__ = ["RemixDataset", "input_statistics", "masked_l1", "target_sdr", "validation_sdr", "TrainingLog",
            "LiveLossPlot", "train_epoch", "validate", "train", "DEFAULTS", "SCHEDULES", "main"]
@@ -736,8 +738,6 @@ def build_separator(train_tracks, *, target=DEFAULTS["target"], model: str = "un
     if model not in MODELS:
         raise ValueError(f"model must be one of {MODELS}, got {model!r}.")
     if model == "wave":
-        from . import waveform
-
         sizes = {k: v for k, v in dict(width=width, depth=depth).items() if v is not None}
         net = waveform.WaveUNet1d(n_sources=len(targets), lstm_layers=lstm_layers, glu=glu, **sizes)
         return waveform.WaveSeparator(net, targets=targets, sr=train_tracks[0].sr)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import audio
+from . import audio, models
 from .data import STEMS
 
 __all__ = ["KERNEL_SIZE", "STRIDE", "WaveUNet1d", "layer_table", "WaveSeparator", "waveform_l1", "pretrained",
@@ -346,6 +346,4 @@ def pretrained(name: str = PRETRAINED, *, device=None) -> tuple[WaveSeparator, d
     -----
     Taught in ``08_waveform_separation``.
     """
-    from . import models  # models builds the Separator of any checkpoint, this one's too
-
     return models.load(models.CHECKPOINT_DIR / f"{name}.pt", device=device)
